@@ -1,0 +1,25 @@
+//! Graphs as Burn tensors: the foundation of graph pooling for Burn.
+//!
+//! - [`Graph`]: one graph on the host, validated when built.
+//! - [`GraphBatch`]: a disjoint union of graphs on a device (PyG's `Batch`), with per-graph node
+//!   and edge counts kept on the host so that no layer reads the device to learn a size.
+//! - [`segment`]: differentiable sums, means, maxima, minima and softmax over the graphs of a
+//!   batch, exact on empty graphs and correct on every backend.
+//! - [`structure`]: degrees, self loops, GCN normalisation, neighbourhood aggregation.
+//! - [`conv`]: the message passing layers pooling needs (GraphConv, GCNConv, GINConv, SAGEConv).
+//! - [`host`]: the only place the library reads tensors back to the host, counted.
+#![warn(missing_docs)]
+
+pub mod batch;
+pub mod conv;
+pub mod error;
+pub mod graph;
+pub mod host;
+pub mod segment;
+pub mod structure;
+pub mod testing;
+
+pub use batch::{GraphBatch, GraphBatchParts};
+pub use error::{GraphError, Result};
+pub use graph::{EdgeAttr, Graph};
+pub use segment::Segments;
