@@ -1,1 +1,34 @@
-//! gnn-pool
+//! Differentiable graph pooling for Burn, with PyTorch Geometric's semantics.
+//!
+//! Pooling is **Select → Reduce → Connect** (Grattarola et al., *Understanding Pooling in Graph
+//! Neural Networks*; PyG's `nn/pool/select` and `nn/pool/connect`):
+//!
+//! - [`select`]: which nodes survive ([`SelectTopK`], a [`Selection`] rule) or which cluster
+//!   each node joins ([`Clustering`], [`graclus`]);
+//! - [`reduce`]: how features combine (the score [`gate`](reduce::gate), cluster mean or max);
+//! - [`connect`]: how edges follow ([`filter_edges`](connect::filter_edges) between kept nodes,
+//!   [`coarsen_edges`](connect::coarsen_edges) between clusters).
+//!
+//! Layers assemble them: [`TopKPooling`] and [`SagPooling`] (score-based), [`cluster_pool`]
+//! ([`avg_pool`], [`max_pool`]). Local pooling maps a batch of graphs to a smaller batch of graphs
+//! (`GraphBatch → Pooled`); global pooling, in [`readout`], maps it to one vector per graph
+//! (`[N, F] → [G, F']`): the types say which is which.
+#![warn(missing_docs)]
+
+pub mod cluster_pool;
+pub mod connect;
+pub mod error;
+mod pooled;
+pub mod readout;
+pub mod reduce;
+pub mod sag_pool;
+pub mod select;
+pub mod topk_pool;
+
+pub use cluster_pool::{avg_pool, cluster_pool, max_pool};
+pub use error::{PoolError, Result};
+pub use pooled::Pooled;
+pub use readout::GlobalPool;
+pub use sag_pool::{SagPooling, SagPoolingConfig};
+pub use select::{Clustering, ScoreActivation, SelectTopK, SelectTopKConfig, Selection, graclus};
+pub use topk_pool::{TopKPooling, TopKPoolingConfig};

@@ -1,0 +1,54 @@
+//! The error type of the pooling layers.
+
+use gnn_core::GraphError;
+use thiserror::Error;
+
+/// What can be wrong with a pooling layer's configuration or input.
+#[derive(Debug, Clone, PartialEq, Error)]
+pub enum PoolError {
+    /// A ratio must lie in `(0, 1]`.
+    #[error("ratio {0} is outside (0, 1]: use Selection::Count for a fixed number of nodes")]
+    InvalidRatio(f64),
+    /// A count must be at least 1.
+    #[error("a node count of 0 would empty every graph: use a count of at least 1")]
+    InvalidCount,
+    /// A minimum score must be a finite number.
+    #[error("min_score {0} is not a finite number")]
+    InvalidMinScore(f64),
+    /// A multiplier must be a finite number.
+    #[error("multiplier {0} is not a finite number")]
+    InvalidMultiplier(f64),
+    /// A width given at configuration time is zero.
+    #[error("{what} must be at least 1")]
+    ZeroWidth {
+        /// Which width.
+        what: &'static str,
+    },
+    /// The input has another number of features than the layer was built for.
+    #[error("{layer} was built for {expected} input features but the input has {found}")]
+    FeatureWidth {
+        /// The layer.
+        layer: &'static str,
+        /// Features the layer expects.
+        expected: usize,
+        /// Features found.
+        found: usize,
+    },
+    /// A cluster assignment does not fit the batch.
+    #[error("cluster assignment: {0}")]
+    InvalidClusters(String),
+    /// The graph data is invalid.
+    #[error(transparent)]
+    Graph(#[from] GraphError),
+}
+
+/// Result with [`PoolError`].
+pub type Result<T, E = PoolError> = std::result::Result<T, E>;
+
+pub(crate) fn check_width(layer: &'static str, expected: usize, found: usize) -> Result<()> {
+    if expected == found {
+        Ok(())
+    } else {
+        Err(PoolError::FeatureWidth { layer, expected, found })
+    }
+}

@@ -1,0 +1,61 @@
+use burn::config::Config;
+use burn::module::Module;
+use burn::nn::{Linear, LinearConfig};
+use burn::tensor::{Tensor, backend::Backend};
+use gnn_core::Segments;
+use gnn_core::segment::{segment_softmax, segment_sum};
+
+use crate::error::{PoolError, Result, check_width};
+
+/// Configuration of [`AttentionalAggregation`].
+#[derive(Config, Debug)]
+pub struct AttentionalAggregationConfig {
+    /// Node features of the input.
+    pub d_input: usize,
+    /// Output width of the optional feature network (`None`: no feature network, output width
+    /// `d_input`).
+    pub d_output: Option<usize>,
+}
+
+/// Global soft attention (Li et al.), PyG's `AttentionalAggregation` with linear gate and
+/// feature networks: `out_g = Σ_{i ∈ g} softmax_g(gate(x_i)) · nn(x_i)`.
+#[derive(Module, Debug)]
+pub struct AttentionalAggregation<B: Backend> {
+    /// The gate network `d_input → 1` (PyG `gate_nn`).
+    pub gate_nn: Linear<B>,
+    /// The optional feature network `d_input → d_output` (PyG `nn`).
+    pub nn: Option<Linear<B>>,
+}
+
+impl AttentionalAggregationConfig {
+    /// Builds the layer.
+    ///
+    /// # Errors
+    /// [`PoolError::ZeroWidth`] for a zero width.
+    pub fn init<B: Backend>(&self, device: &B::Device) -> Result<AttentionalAggregation<B>> {
+        if self.d_input == 0 || self.d_output == Some(0) {
+            return Err(PoolError::ZeroWidth { what: "AttentionalAggregation width" });
+        }
+        Ok(AttentionalAggregation {
+            gate_nn: LinearConfig::new(self.d_input, 1).init(device),
+            nn: self.d_output.map(|d| LinearConfig::new(self.d_input, d).init(device)),
+        })
+    }
+}
+
+impl<B: Backend> AttentionalAggregation<B> {
+    /// - `x`: `[N, d_input]`, `graphs`: the graph of each node
+    /// - returns `[G, d_output]` (`[G, d_input]` without feature network); empty graphs give 0
+    ///
+    /// # Errors
+    /// [`PoolError::FeatureWidth`] when `x` is not `d_input` wide.
+    pub fn forward(&self, x: Tensor<B, 2>, graphs: &Segments<B>) -> Result<Tensor<B, 2>> {
+        check_width("AttentionalAggregation", self.gate_nn.weight.dims()[0], x.dims()[1])?;
+        let attention = segment_softmax(self.gate_nn.forward(x.clone()), graphs);
+        let values = match &self.nn {
+            Some(nn) => nn.forward(x),
+            None => x,
+        };
+        Ok(segment_sum(values * attention, graphs))
+    }
+}

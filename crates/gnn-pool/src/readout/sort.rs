@@ -1,0 +1,75 @@
+use burn::config::Config;
+use burn::module::Module;
+use burn::tensor::{Tensor, backend::Backend};
+use gnn_core::{Segments, host};
+
+use crate::error::{PoolError, Result};
+
+/// Configuration of [`SortAggregation`].
+#[derive(Config, Debug)]
+pub struct SortAggregationConfig {
+    /// Nodes kept per graph.
+    pub k: usize,
+}
+
+/// The SortPool readout of DGCNN (Zhang et al.), PyG's `SortAggregation`: per graph, nodes
+/// sorted by their last feature descending, the first `k` kept (missing rows 0), flattened:
+/// `[N, F] -> [G, k·F]`.
+#[derive(Module, Debug, Clone)]
+pub struct SortAggregation {
+    k: usize,
+}
+
+impl SortAggregationConfig {
+    /// Builds the layer.
+    ///
+    /// # Errors
+    /// [`PoolError::InvalidCount`] when `k == 0`.
+    pub fn init(&self) -> Result<SortAggregation> {
+        if self.k == 0 {
+            return Err(PoolError::InvalidCount);
+        }
+        Ok(SortAggregation { k: self.k })
+    }
+}
+
+impl SortAggregation {
+    /// - `x`: `[N, F]`, `graphs`: the graph of each node
+    /// - returns `[G, k · F]`
+    pub fn forward<B: Backend>(&self, x: Tensor<B, 2>, graphs: &Segments<B>) -> Tensor<B, 2> {
+        let [rows, features] = x.dims();
+        let num_graphs = graphs.num_segments();
+        let device = x.device();
+        let keep = self.k.min(graphs.max_count());
+        if rows == 0 || features == 0 || keep == 0 {
+            return Tensor::zeros([num_graphs, self.k * features], &device);
+        }
+        let layout = graphs.dense_layout();
+        let width = layout.width;
+        let key = layout
+            .densify(x.clone().narrow(1, features - 1, 1).detach(), f64::NEG_INFINITY)
+            .reshape([num_graphs, width]);
+        let order = key.argsort_descending(1).narrow(1, 0, keep);
+        // Node id of each kept slot (padding slots point at node 0 and are zeroed below).
+        let mut take = Vec::with_capacity(num_graphs * keep);
+        let mut padding = Vec::with_capacity(num_graphs * keep);
+        for (g, &count) in graphs.counts().iter().enumerate() {
+            take.extend((0..keep).map(|slot| g * width + slot));
+            padding.extend((0..keep).map(|slot| slot >= count));
+        }
+        let rows_in_order = layout
+            .gather
+            .clone()
+            .reshape([num_graphs, width])
+            .gather(1, order)
+            .reshape([num_graphs * keep]);
+        let _ = take;
+        let padding = host::bool_tensor::<B>(padding, [num_graphs * keep, 1], &device).expand([num_graphs * keep, features]);
+        let kept = x.select(0, rows_in_order).mask_fill(padding, 0.0).reshape([num_graphs, keep * features]);
+        if keep == self.k {
+            kept
+        } else {
+            Tensor::cat(vec![kept, Tensor::zeros([num_graphs, (self.k - keep) * features], &device)], 1)
+        }
+    }
+}

@@ -1,0 +1,244 @@
+use burn::config::Config;
+use burn::module::{Module, Param};
+use burn::nn::Initializer;
+use burn::tensor::{Int, Tensor, backend::Backend};
+use gnn_core::{Segments, host, segment};
+use serde::{Deserialize, Serialize};
+
+use crate::error::{PoolError, Result, check_width};
+
+/// How many nodes of each graph survive a top-k selection.
+///
+/// PyG overloads one `ratio` argument: a float below 1 is a fraction, anything `>= 1` a count, so
+/// `ratio = 1.0` keeps a single node. Here the three modes are separate variants.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub enum Selection {
+    /// Keep `ceil(ratio · n)` nodes of a graph of `n` nodes; ratio in `(0, 1]`. The product is
+    /// computed in `f64` (PyG computes it in the score's dtype).
+    Ratio(f64),
+    /// Keep `min(k, n)` nodes; `k >= 1`.
+    Count(usize),
+    /// Keep the nodes whose per-graph softmax score exceeds
+    /// `min(max_score_of_graph - 1e-7, min_score)` (so every non-empty graph keeps at least one).
+    /// The score activation is the softmax whatever [`ScoreActivation`] says, as in PyG.
+    MinScore(f64),
+}
+
+impl Selection {
+    /// Checks the value range.
+    ///
+    /// # Errors
+    /// [`PoolError::InvalidRatio`], [`PoolError::InvalidCount`] or [`PoolError::InvalidMinScore`].
+    pub fn validate(&self) -> Result<()> {
+        match *self {
+            Selection::Ratio(r) if !(r > 0.0 && r <= 1.0) => Err(PoolError::InvalidRatio(r)),
+            Selection::Count(0) => Err(PoolError::InvalidCount),
+            Selection::MinScore(s) if !s.is_finite() => Err(PoolError::InvalidMinScore(s)),
+            _ => Ok(()),
+        }
+    }
+
+    /// Nodes kept of a graph of `n` nodes, when that is known before scoring (not in
+    /// [`Selection::MinScore`] mode).
+    pub fn kept(&self, n: usize) -> Option<usize> {
+        match *self {
+            Selection::Ratio(r) => Some(((r * n as f64).ceil() as usize).min(n)),
+            Selection::Count(k) => Some(k.min(n)),
+            Selection::MinScore(_) => None,
+        }
+    }
+}
+
+/// The squashing applied to `x·p / ‖p‖` in ratio and count modes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum ScoreActivation {
+    /// `tanh` (PyG's default).
+    #[default]
+    Tanh,
+    /// The logistic sigmoid.
+    Sigmoid,
+}
+
+/// The nodes a selection keeps.
+#[derive(Debug, Clone)]
+pub struct KeptNodes<B: Backend> {
+    /// Kept node ids `[K]`, grouped by graph in ascending graph order; within a graph by score
+    /// descending (ties: lower node id first), or by ascending node id in min-score mode.
+    pub perm: Tensor<B, 1, Int>,
+    /// Score of each kept node `[K]`, differentiable.
+    pub score: Tensor<B, 1>,
+    /// The kept nodes as segments: graph of each kept node and kept counts per graph.
+    pub segments: Segments<B>,
+}
+
+/// Configuration of [`SelectTopK`].
+#[derive(Config, Debug)]
+pub struct SelectTopKConfig {
+    /// Width of the score input.
+    pub d_input: usize,
+    /// How many nodes survive.
+    pub selection: Selection,
+    /// Squashing of the projection in ratio and count modes.
+    #[config(default = "ScoreActivation::Tanh")]
+    pub activation: ScoreActivation,
+}
+
+/// PyG's `SelectTopK`: scores nodes by a learned projection `p` and keeps the best of each graph.
+///
+/// Score: `activation(s·p / ‖p‖)` in ratio and count modes, `softmax_graph(s·p)` in min-score mode,
+/// where `s` is the score input (the node features for TopKPooling, a GNN output for SAGPooling).
+#[derive(Module, Debug)]
+pub struct SelectTopK<B: Backend> {
+    /// The projection `p`, `[1, d_input]` (PyG `select.weight`).
+    pub weight: Param<Tensor<B, 2>>,
+    #[module(skip)]
+    selection: Selection,
+    #[module(skip)]
+    activation: ScoreActivation,
+}
+
+impl SelectTopKConfig {
+    /// Builds the selector with PyG's initialisation `p ~ U(-1/√d, 1/√d)`.
+    ///
+    /// # Errors
+    /// An invalid [`Selection`] or `d_input == 0`.
+    pub fn init<B: Backend>(&self, device: &B::Device) -> Result<SelectTopK<B>> {
+        self.selection.validate()?;
+        if self.d_input == 0 {
+            return Err(PoolError::ZeroWidth { what: "score input width" });
+        }
+        let bound = 1.0 / (self.d_input as f64).sqrt();
+        let weight = Initializer::Uniform { min: -bound, max: bound }.init([1, self.d_input], device);
+        Ok(SelectTopK { weight, selection: self.selection, activation: self.activation })
+    }
+}
+
+impl<B: Backend> SelectTopK<B> {
+    /// Scores every node and keeps the best of each graph.
+    ///
+    /// - `score_input`: `[N, d_input]`
+    /// - `segments`: the graph of each node, with host counts
+    ///
+    /// Device reads: none in ratio and count modes; one (the kept-node mask) in min-score mode,
+    /// where the number of survivors depends on the data.
+    ///
+    /// # Errors
+    /// [`PoolError::FeatureWidth`] when `score_input` is not `d_input` wide.
+    pub fn forward(&self, score_input: Tensor<B, 2>, segments: &Segments<B>) -> Result<KeptNodes<B>> {
+        let [rows, width] = score_input.dims();
+        check_width("SelectTopK", self.weight.dims()[1], width)?;
+        let weight = self.weight.val();
+        let raw = score_input.matmul(weight.clone().transpose()).reshape([rows]);
+        let score = match self.selection {
+            Selection::MinScore(_) => {
+                let raw = raw.reshape([rows, 1]);
+                return Ok(select_min_score(segment::segment_softmax(raw, segments).reshape([rows]), segments, self.selection));
+            }
+            _ => {
+                let norm = weight.powf_scalar(2.0).sum().sqrt();
+                let scaled = raw / norm;
+                match self.activation {
+                    ScoreActivation::Tanh => scaled.tanh(),
+                    ScoreActivation::Sigmoid => sigmoid(scaled),
+                }
+            }
+        };
+        Ok(select_top_k(score, segments, self.selection))
+    }
+
+    /// The selection rule.
+    pub fn selection(&self) -> Selection {
+        self.selection
+    }
+}
+
+/// The logistic function as `(tanh(x/2) + 1) / 2`: Burn 0.21's `sigmoid` computes in `f32`
+/// whatever the backend's precision, which would break float64 parity.
+pub fn sigmoid<B: Backend, const D: usize>(x: Tensor<B, D>) -> Tensor<B, D> {
+    (x * 0.5).tanh() * 0.5 + 0.5
+}
+
+/// Keeps, per graph, the nodes with the highest `score` `[N]`, as many as `selection` says
+/// (ratio or count mode; min-score mode compares the scores to the threshold instead).
+///
+/// Order: graphs in ascending order; within a graph by score descending, exact ties by
+/// ascending node id (PyG leaves tie order undefined). Device reads: none in ratio and count
+/// modes, one in min-score mode.
+pub fn select_top_k<B: Backend>(score: Tensor<B, 1>, segments: &Segments<B>, selection: Selection) -> KeptNodes<B> {
+    let Some(kept) = segments.counts().iter().map(|&n| selection.kept(n)).collect::<Option<Vec<usize>>>() else {
+        return select_min_score(score, segments, selection);
+    };
+    let device = score.device();
+    let num_graphs = segments.num_segments();
+    let total: usize = kept.iter().sum();
+    if total == 0 {
+        return KeptNodes {
+            perm: Tensor::zeros([0], &device),
+            score: Tensor::zeros([0], &device),
+            segments: Segments::from_counts(kept, &device),
+        };
+    }
+    let rows = score.dims()[0];
+    let layout = segments.dense_layout();
+    let width = layout.width;
+    let dense = layout
+        .densify(score.clone().detach().reshape([rows, 1]), f64::NEG_INFINITY)
+        .reshape([num_graphs, width]);
+    let slots = sort_descending_stable(dense, width);
+
+    // Host-side: the first kept[g] slots of each graph's row, and that graph's first node id.
+    let mut take = Vec::with_capacity(total);
+    let mut offset = Vec::with_capacity(total);
+    for (g, &k) in kept.iter().enumerate() {
+        take.extend((0..k).map(|slot| g * width + slot));
+        offset.extend(std::iter::repeat_n(segments.offsets()[g] as i64, k));
+    }
+    let local = slots.reshape([num_graphs * width]).select(0, host::index_tensor(&take, &device));
+    let offset = Tensor::<B, 1, Int>::from_data(burn::tensor::TensorData::new(offset, [total]), &device);
+    let perm = local + offset;
+    let kept_segments = Segments::from_parts_unchecked(segments.ids().clone().select(0, perm.clone()), kept);
+    KeptNodes { score: score.select(0, perm.clone()), perm, segments: kept_segments }
+}
+
+/// Slot order of each row of `dense` `[G, W]`, by value descending, exact ties by ascending slot.
+///
+/// Burn's sorts are unstable, so ties are broken explicitly: a second sort on the unique key
+/// `group · W + slot`, where `group` numbers the runs of equal values. The key must fit the
+/// backend's Int type (i32 on some backends), so rows wider than 46,340 slots keep the order
+/// the backend returns for ties.
+fn sort_descending_stable<B: Backend>(dense: Tensor<B, 2>, width: usize) -> Tensor<B, 2, Int> {
+    let (sorted, slots) = dense.sort_descending_with_indices(1);
+    if width < 2 || width > 46_340 {
+        return slots;
+    }
+    let [rows, _] = sorted.dims();
+    let starts_run = sorted
+        .clone()
+        .narrow(1, 1, width - 1)
+        .not_equal(sorted.narrow(1, 0, width - 1))
+        .int();
+    let group = Tensor::cat(vec![Tensor::zeros([rows, 1], &slots.device()), starts_run], 1).cumsum(1);
+    let key = group * (width as i64) + slots.clone();
+    slots.gather(1, key.argsort(1))
+}
+
+fn select_min_score<B: Backend>(score: Tensor<B, 1>, segments: &Segments<B>, selection: Selection) -> KeptNodes<B> {
+    let Selection::MinScore(min_score) = selection else {
+        unreachable!("only min-score mode has no count known in advance")
+    };
+    let rows = score.dims()[0];
+    let device = score.device();
+    let max = segment::segment_max(score.clone().detach().reshape([rows, 1]), segments);
+    let threshold = (max - 1e-7).clamp_max(min_score).reshape([segments.num_segments()]);
+    let keep = score.clone().detach().greater(threshold.select(0, segments.ids().clone()));
+    let keep = host::bools(keep);
+    let perm: Vec<usize> = (0..rows).filter(|&i| keep[i]).collect();
+    let counts = segments
+        .offsets()
+        .windows(2)
+        .map(|w| keep[w[0]..w[1]].iter().filter(|&&k| k).count())
+        .collect();
+    let perm = host::index_tensor::<B>(&perm, &device);
+    let kept_segments = Segments::from_parts_unchecked(segments.ids().clone().select(0, perm.clone()), counts);
+    KeptNodes { score: score.select(0, perm.clone()), perm, segments: kept_segments }
+}
