@@ -9,17 +9,23 @@
 //! gnn_core::autodiff_backend_tests!(sums_gradients);
 //! ```
 //!
-//! Each macro makes one module per backend: `ndarray` (`NdArray<f32>`), `flex` (`Flex`) and, when
-//! the calling crate's `wgpu` feature is on, `wgpu` (`Wgpu`, any Vulkan/Metal/DX12 device,
-//! including Mesa's software Vulkan). Float-64 checks use `NdArray<f64>` directly, since `Flex`
-//! and `Wgpu` are `f32` backends.
+//! Each macro makes one module per backend: `ndarray` (`NdArray<f64>`), `flex` (`Flex`, f32) and,
+//! when the calling crate's `wgpu` feature is on, `wgpu` (`Wgpu`, f32, any Vulkan/Metal/DX12
+//! device, including Mesa's software Vulkan). So every test runs in both precisions.
+//!
+//! Why `NdArray<f64>` and not `NdArray<f32>`: Burn 0.21 registers one default float dtype per
+//! *device type* per process (`burn_backend::get_device_settings`, keyed by the device's
+//! `TypeId`), and `NdArray<f32>` and `NdArray<f64>` share `NdArrayDevice`. Whichever precision
+//! creates a tensor first wins, and the other then silently computes in it. A test binary must
+//! therefore use `NdArray` at a single precision; float-64 gradient checks need `NdArray<f64>`,
+//! so that is the one used here, and `NdArray<f32>` runs in a test binary of its own.
 
 /// Instantiates generic `fn name<B: Backend>(device: &B::Device)` tests for every enabled backend.
 #[macro_export]
 macro_rules! backend_tests {
     ($($name:ident),* $(,)?) => {
         mod ndarray {
-            $( #[test] fn $name() { super::$name::<::burn::backend::NdArray<f32>>(&Default::default()); } )*
+            $( #[test] fn $name() { super::$name::<::burn::backend::NdArray<f64>>(&Default::default()); } )*
         }
         mod flex {
             $( #[test] fn $name() { super::$name::<::burn::backend::Flex>(&Default::default()); } )*
@@ -38,7 +44,7 @@ macro_rules! autodiff_backend_tests {
     ($($name:ident),* $(,)?) => {
         mod autodiff_ndarray {
             $( #[test] fn $name() {
-                super::$name::<::burn::backend::Autodiff<::burn::backend::NdArray<f32>>>(&Default::default());
+                super::$name::<::burn::backend::Autodiff<::burn::backend::NdArray<f64>>>(&Default::default());
             } )*
         }
         mod autodiff_flex {

@@ -427,7 +427,7 @@ fn run_op<B: AutodiffBackend>(inputs: &Inputs<B>, op: &Value, tolerance: f64, de
                         weights.push(Leaf::Transposed("gnn.lin.weight", conv.lin.weight.val()));
                         weights.push(Leaf::Vector("gnn.bias", conv.bias.as_ref().expect("set above").val()));
                     }
-                    _ => return Ok(None),
+                                _ => return Ok(None),
                 }
                 let select = layer.select.as_mut().expect("PyG's SAGPooling has a select weight");
                 select.weight = Param::from_tensor(float_tensor(&param("select.weight")?, device));
@@ -614,6 +614,37 @@ fn run_op<B: AutodiffBackend>(inputs: &Inputs<B>, op: &Value, tolerance: f64, de
             let (dense, mask) = gnn_core::segment::to_dense_batch(inputs.x.clone(), graphs.segments());
             check.float_tensor("x", dense, expected("x"));
             check.ints("mask", host::ints(mask.int()), expected("mask"));
+        }
+        "to_dense_adj" => {
+            let graphs = inputs.batch(&uses)?;
+            let adj = gnn_pool::dense::to_dense_adj(graphs.edge_index(), graphs.segments(), graphs.edge_weight().cloned());
+            check.float_tensor("adj", adj, expected("adj"));
+        }
+        "dense_diff_pool" | "dense_mincut_pool" => {
+            let graphs = inputs.batch(&uses)?;
+            let (dense_x, mask) = gnn_core::segment::to_dense_batch(inputs.x.clone(), graphs.segments());
+            let adj = gnn_pool::dense::to_dense_adj(graphs.edge_index(), graphs.segments(), graphs.edge_weight().cloned());
+            let s: Tensor<B, 3> = float_tensor(&param("s")?, device).require_grad();
+            let (x, adj, losses) = if kind == "dense_diff_pool" {
+                let out = gnn_pool::dense::dense_diff_pool(dense_x, adj, s.clone(), Some(mask));
+                (out.x, out.adj, [("link_loss", out.link_loss), ("ent_loss", out.entropy_loss)])
+            } else {
+                let out = gnn_pool::dense::dense_mincut_pool(dense_x, adj, s.clone(), Some(mask));
+                (out.x, out.adj, [("mincut_loss", out.mincut_loss), ("ortho_loss", out.ortho_loss)])
+            };
+            check.float_tensor("x", x.clone(), expected("x"));
+            check.float_tensor("adj", adj.clone(), expected("adj"));
+            let mut loss = x.sum() + adj.sum();
+            for (name, value) in losses {
+                check.float_tensor(name, value.clone(), expected(name));
+                loss = loss + value;
+            }
+            let grads = loss.backward();
+            check.grad("x", &inputs.x, &grads, &grad);
+            if let Some(w) = &inputs.edge_weight {
+                check.grad("edge_weight", w, &grads, &grad);
+            }
+            check.grad("s", &s, &grads, &grad);
         }
         _ => return Ok(None),
     }

@@ -16,6 +16,7 @@
 #![warn(missing_docs)]
 
 pub mod cluster_pool;
+pub mod dense;
 pub mod connect;
 pub mod error;
 mod pooled;

@@ -1,0 +1,34 @@
+use burn::tensor::{Int, Tensor, backend::Backend};
+use gnn_core::segment::scatter_sum;
+use gnn_core::structure::endpoints;
+use gnn_core::{Segments, host};
+
+/// Dense adjacency of every graph, PyG's `to_dense_adj`: `[G, max_n, max_n]` with entry
+/// `[g, source, target]` (local ids) the sum of the weights of the edges between them (1 per
+/// edge without weights). Differentiable in the weights; no device read.
+///
+/// - `edge_index`: `[2, E]` (batch-wide ids), `graphs`: node segments, `edge_weight`: `[E]`
+pub fn to_dense_adj<B: Backend>(
+    edge_index: &Tensor<B, 2, Int>,
+    graphs: &Segments<B>,
+    edge_weight: Option<Tensor<B, 1>>,
+) -> Tensor<B, 3> {
+    let device = graphs.device();
+    let num_graphs = graphs.num_segments();
+    let width = graphs.max_count();
+    let num_edges = edge_index.dims()[1];
+    if num_edges == 0 || width == 0 {
+        return Tensor::zeros([num_graphs, width, width], &device);
+    }
+    let local: Vec<usize> = graphs
+        .offsets()
+        .windows(2)
+        .flat_map(|w| 0..(w[1] - w[0]))
+        .collect();
+    let local = host::index_tensor::<B>(&local, &device);
+    let (source, target) = endpoints(edge_index);
+    let graph = graphs.ids().clone().select(0, source.clone());
+    let flat = (graph * (width as i64) + local.clone().select(0, source)) * (width as i64) + local.select(0, target);
+    let weight = edge_weight.unwrap_or_else(|| Tensor::ones([num_edges], &device));
+    scatter_sum(weight.unsqueeze_dim::<2>(1), flat, num_graphs * width * width).reshape([num_graphs, width, width])
+}
