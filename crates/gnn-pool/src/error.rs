@@ -49,6 +49,10 @@ pub(crate) fn check_width(layer: &'static str, expected: usize, found: usize) ->
     if expected == found {
         Ok(())
     } else {
-        Err(PoolError::FeatureWidth { layer, expected, found })
+        Err(PoolError::FeatureWidth {
+            layer,
+            expected,
+            found,
+        })
     }
 }

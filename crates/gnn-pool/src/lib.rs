@@ -16,8 +16,8 @@
 #![warn(missing_docs)]
 
 pub mod cluster_pool;
-pub mod dense;
 pub mod connect;
+pub mod dense;
 pub mod error;
 mod pooled;
 pub mod readout;

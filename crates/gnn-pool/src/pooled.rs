@@ -21,7 +21,11 @@ pub struct Pooled<B: Backend> {
 }
 
 /// Select → Reduce (gate) → Connect (filter) for a score-based selection.
-pub(crate) fn pool_kept_nodes<B: Backend>(graphs: GraphBatch<B>, kept: KeptNodes<B>, multiplier: f64) -> Pooled<B> {
+pub(crate) fn pool_kept_nodes<B: Backend>(
+    graphs: GraphBatch<B>,
+    kept: KeptNodes<B>,
+    multiplier: f64,
+) -> Pooled<B> {
     let edges = filter_edges(&graphs, &kept.perm);
     let parts = graphs.into_parts();
     let x = gate(parts.x, kept.perm.clone(), kept.score.clone(), multiplier);
@@ -35,5 +39,9 @@ pub(crate) fn pool_kept_nodes<B: Backend>(graphs: GraphBatch<B>, kept: KeptNodes
         y: parts.y,
     })
     .expect("pooling builds the parts of a batch consistently");
-    Pooled { graphs, perm: kept.perm, score: kept.score }
+    Pooled {
+        graphs,
+        perm: kept.perm,
+        score: kept.score,
+    }
 }

@@ -63,10 +63,16 @@ impl SagPoolingConfig {
             return Err(PoolError::InvalidMultiplier(self.multiplier));
         }
         if self.d_input == 0 {
-            return Err(PoolError::ZeroWidth { what: "SAGPooling input width" });
+            return Err(PoolError::ZeroWidth {
+                what: "SAGPooling input width",
+            });
         }
         let select = if self.sign_weight {
-            Some(SelectTopKConfig::new(1, self.selection).with_activation(self.activation).init(device)?)
+            Some(
+                SelectTopKConfig::new(1, self.selection)
+                    .with_activation(self.activation)
+                    .init(device)?,
+            )
         } else {
             None
         };
@@ -94,14 +100,22 @@ impl<B: Backend> SagPooling<B> {
     /// [`PoolError::FeatureWidth`] when the batch does not have `d_input` features.
     pub fn forward(&self, graphs: GraphBatch<B>) -> Result<Pooled<B>> {
         check_width("SAGPooling", self.d_input, graphs.num_features())?;
-        let gnn_out = self.gnn.forward(graphs.x().clone(), graphs.edge_index(), graphs.edge_weight());
+        let gnn_out = self.gnn.forward(
+            graphs.x().clone(),
+            graphs.edge_index(),
+            graphs.edge_weight(),
+        );
         let kept = match &self.select {
             Some(select) => select.forward(gnn_out, graphs.segments())?,
             None => {
                 let rows = gnn_out.dims()[0];
                 let raw = gnn_out.reshape([rows]);
                 let score = match self.selection {
-                    Selection::MinScore(_) => gnn_core::segment::segment_softmax(raw.reshape([rows, 1]), graphs.segments()).reshape([rows]),
+                    Selection::MinScore(_) => gnn_core::segment::segment_softmax(
+                        raw.reshape([rows, 1]),
+                        graphs.segments(),
+                    )
+                    .reshape([rows]),
                     _ => match self.activation {
                         ScoreActivation::Tanh => raw.tanh(),
                         ScoreActivation::Sigmoid => crate::select::sigmoid(raw),
@@ -112,4 +126,95 @@ impl<B: Backend> SagPooling<B> {
         };
         Ok(pool_kept_nodes(graphs, kept, self.multiplier))
     }
+}
+
+#[cfg(test)]
+mod tests {
+    use burn::tensor::{Tensor, backend::Backend};
+    use gnn_core::{Graph, GraphBatch, host};
+
+    use super::*;
+
+    fn two_graphs<B: Backend>(weights: [f32; 6], device: &B::Device) -> GraphBatch<B> {
+        let x: Vec<f32> = (0..5 * 3).map(|i| (i as f32 * 0.53).cos()).collect();
+        let g0 = Graph::new(3, 3, x[..9].to_vec(), vec![(0, 1), (1, 0), (1, 2), (2, 1)])
+            .unwrap()
+            .with_edge_weight(weights[..4].to_vec())
+            .unwrap();
+        let g1 = Graph::new(2, 3, x[9..].to_vec(), vec![(0, 1), (1, 0)])
+            .unwrap()
+            .with_edge_weight(weights[4..].to_vec())
+            .unwrap();
+        GraphBatch::from_graphs(&[g0, g1], device).unwrap()
+    }
+
+    fn pools_with_every_scorer<B: Backend>(device: &B::Device) {
+        for scorer in [
+            ConvKind::Graph,
+            ConvKind::Gcn,
+            ConvKind::Gin,
+            ConvKind::Sage,
+        ] {
+            for sign_weight in [true, false] {
+                let pool = SagPoolingConfig::new(3, Selection::Ratio(0.5))
+                    .with_scorer(scorer)
+                    .with_sign_weight(sign_weight)
+                    .init::<B>(device)
+                    .unwrap();
+                let out = pool.forward(two_graphs([1.0; 6], device)).unwrap();
+                assert_eq!(out.graphs.node_counts(), &[2, 1], "{scorer:?}");
+                assert_eq!(out.graphs.x().dims(), [3, 3]);
+                assert_eq!(out.score.dims(), [3]);
+                let score = host::floats(out.score);
+                assert!(
+                    score.iter().all(|s| s.abs() <= 1.0),
+                    "tanh scores: {score:?}"
+                );
+            }
+        }
+    }
+
+    fn edge_weights_reach_the_scorer<B: Backend>(device: &B::Device) {
+        let pool = SagPoolingConfig::new(3, Selection::Count(3))
+            .with_scorer(ConvKind::Gcn)
+            .init::<B>(device)
+            .unwrap();
+        let light = pool.forward(two_graphs([1.0; 6], device)).unwrap();
+        let heavy = pool
+            .forward(two_graphs([5.0, 0.1, 3.0, 0.2, 1.0, 1.0], device))
+            .unwrap();
+        let diff: Tensor<B, 1> = (light.score - heavy.score).abs().sum();
+        assert!(
+            host::floats(diff)[0] > 1e-4,
+            "the scores must depend on the edge weights"
+        );
+    }
+
+    fn rejects_bad_configuration_and_input<B: Backend>(device: &B::Device) {
+        assert_eq!(
+            SagPoolingConfig::new(3, Selection::Ratio(2.0))
+                .init::<B>(device)
+                .unwrap_err(),
+            PoolError::InvalidRatio(2.0)
+        );
+        assert_eq!(
+            SagPoolingConfig::new(3, Selection::Count(0))
+                .init::<B>(device)
+                .unwrap_err(),
+            PoolError::InvalidCount
+        );
+        let pool = SagPoolingConfig::new(4, Selection::Ratio(0.5))
+            .init::<B>(device)
+            .unwrap();
+        assert!(matches!(
+            pool.forward(two_graphs([1.0; 6], device)),
+            Err(PoolError::FeatureWidth { .. })
+        ));
+    }
+
+    gnn_core::backend_tests!(
+        pools_with_every_scorer,
+        edge_weights_reach_the_scorer,
+        rejects_bad_configuration_and_input
+    );
 }

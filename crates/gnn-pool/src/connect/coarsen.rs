@@ -20,13 +20,27 @@ pub struct CoarsenedEdges<B: Backend> {
 /// PyG's `pool_edge`: maps every edge to the clusters of its ends, drops the edges inside a
 /// cluster unless `keep_self_loops`, merges duplicates (summing their features and weights) and
 /// sorts by (source, target). Reads the edges once.
-pub fn coarsen_edges<B: Backend>(graphs: &GraphBatch<B>, clustering: &Clustering, keep_self_loops: bool) -> CoarsenedEdges<B> {
+pub fn coarsen_edges<B: Backend>(
+    graphs: &GraphBatch<B>,
+    clustering: &Clustering,
+    keep_self_loops: bool,
+) -> CoarsenedEdges<B> {
     let device = graphs.device();
     let e = graphs.num_edges();
-    let edges = if e == 0 { Vec::new() } else { host::ints(graphs.edge_index().clone()) };
+    let edges = if e == 0 {
+        Vec::new()
+    } else {
+        host::ints(graphs.edge_index().clone())
+    };
     let cluster = clustering.assignment();
     let mut mapped: Vec<(usize, usize, usize)> = (0..e)
-        .map(|edge| (cluster[edges[edge] as usize], cluster[edges[e + edge] as usize], edge))
+        .map(|edge| {
+            (
+                cluster[edges[edge] as usize],
+                cluster[edges[e + edge] as usize],
+                edge,
+            )
+        })
         .filter(|&(s, t, _)| keep_self_loops || s != t)
         .collect();
     mapped.sort_unstable();
@@ -47,7 +61,11 @@ pub fn coarsen_edges<B: Backend>(graphs: &GraphBatch<B>, clustering: &Clustering
         edge_counts[graph_of_cluster[s]] += 1;
     }
     let num_pairs = pairs.len();
-    let flat: Vec<i64> = pairs.iter().map(|p| p.0 as i64).chain(pairs.iter().map(|p| p.1 as i64)).collect();
+    let flat: Vec<i64> = pairs
+        .iter()
+        .map(|p| p.0 as i64)
+        .chain(pairs.iter().map(|p| p.1 as i64))
+        .collect();
     let edge_index = Tensor::from_data(TensorData::new(flat, [2, num_pairs]), &device);
     let source_edges: Vec<usize> = mapped.iter().map(|m| m.2).collect();
     let merge = |values: Tensor<B, 2>| -> Tensor<B, 2> {
@@ -60,7 +78,9 @@ pub fn coarsen_edges<B: Backend>(graphs: &GraphBatch<B>, clustering: &Clustering
     CoarsenedEdges {
         edge_index,
         edge_attr: graphs.edge_attr().map(|a| merge(a.clone())),
-        edge_weight: graphs.edge_weight().map(|w| merge(w.clone().unsqueeze_dim::<2>(1)).reshape([num_pairs])),
+        edge_weight: graphs
+            .edge_weight()
+            .map(|w| merge(w.clone().unsqueeze_dim::<2>(1)).reshape([num_pairs])),
         edge_counts,
     }
 }

@@ -23,14 +23,19 @@ pub struct FilteredEdges<B: Backend> {
 ///
 /// Device reads: one (which edges survive: the output size depends on the data), none when the
 /// batch has no edge.
-pub fn filter_edges<B: Backend>(graphs: &GraphBatch<B>, perm: &Tensor<B, 1, Int>) -> FilteredEdges<B> {
+pub fn filter_edges<B: Backend>(
+    graphs: &GraphBatch<B>,
+    perm: &Tensor<B, 1, Int>,
+) -> FilteredEdges<B> {
     let device = graphs.device();
     let num_edges = graphs.num_edges();
     let kept = perm.dims()[0];
     if num_edges == 0 || kept == 0 {
         return FilteredEdges {
             edge_index: Tensor::zeros([2, 0], &device),
-            edge_attr: graphs.edge_attr().map(|a| Tensor::zeros([0, a.dims()[1]], &device)),
+            edge_attr: graphs
+                .edge_attr()
+                .map(|a| Tensor::zeros([0, a.dims()[1]], &device)),
             edge_weight: graphs.edge_weight().map(|_| Tensor::zeros([0], &device)),
             edge_counts: vec![0; graphs.num_graphs()],
         };
@@ -45,7 +50,12 @@ pub fn filter_edges<B: Backend>(graphs: &GraphBatch<B>, perm: &Tensor<B, 1, Int>
     let (source, target) = endpoints(graphs.edge_index());
     let source = shifted_id.clone().select(0, source);
     let target = shifted_id.select(0, target);
-    let survives = host::bools(source.clone().greater_elem(0).bool_and(target.clone().greater_elem(0)));
+    let survives = host::bools(
+        source
+            .clone()
+            .greater_elem(0)
+            .bool_and(target.clone().greater_elem(0)),
+    );
 
     let mut surviving = Vec::new();
     let mut edge_counts = Vec::with_capacity(graphs.num_graphs());
@@ -60,16 +70,30 @@ pub fn filter_edges<B: Backend>(graphs: &GraphBatch<B>, perm: &Tensor<B, 1, Int>
     let edge_index = if surviving.is_empty() {
         Tensor::zeros([2, 0], &device)
     } else {
-        Tensor::stack::<2>(vec![source.select(0, index.clone()), target.select(0, index.clone())], 0) - 1
+        Tensor::stack::<2>(
+            vec![
+                source.select(0, index.clone()),
+                target.select(0, index.clone()),
+            ],
+            0,
+        ) - 1
     };
     let nonempty = !surviving.is_empty();
     FilteredEdges {
         edge_index,
         edge_attr: graphs.edge_attr().map(|a| {
-            if nonempty { a.clone().select(0, index.clone()) } else { Tensor::zeros([0, a.dims()[1]], &device) }
+            if nonempty {
+                a.clone().select(0, index.clone())
+            } else {
+                Tensor::zeros([0, a.dims()[1]], &device)
+            }
         }),
         edge_weight: graphs.edge_weight().map(|w| {
-            if nonempty { w.clone().select(0, index.clone()) } else { Tensor::zeros([0], &device) }
+            if nonempty {
+                w.clone().select(0, index.clone())
+            } else {
+                Tensor::zeros([0], &device)
+            }
         }),
         edge_counts,
     }

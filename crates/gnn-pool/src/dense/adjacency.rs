@@ -28,7 +28,13 @@ pub fn to_dense_adj<B: Backend>(
     let local = host::index_tensor::<B>(&local, &device);
     let (source, target) = endpoints(edge_index);
     let graph = graphs.ids().clone().select(0, source.clone());
-    let flat = (graph * (width as i64) + local.clone().select(0, source)) * (width as i64) + local.select(0, target);
+    let flat = (graph * (width as i64) + local.clone().select(0, source)) * (width as i64)
+        + local.select(0, target);
     let weight = edge_weight.unwrap_or_else(|| Tensor::ones([num_edges], &device));
-    scatter_sum(weight.unsqueeze_dim::<2>(1), flat, num_graphs * width * width).reshape([num_graphs, width, width])
+    scatter_sum(
+        weight.unsqueeze_dim::<2>(1),
+        flat,
+        num_graphs * width * width,
+    )
+    .reshape([num_graphs, width, width])
 }

@@ -32,5 +32,10 @@ pub fn dense_diff_pool<B: Backend>(
     let numel = adj.dims().iter().product::<usize>() as f64;
     let link_loss = frobenius_all(adj - s.clone().matmul(s.clone().swap_dims(1, 2))) / numel;
     let entropy_loss = (s.clone().neg() * (s + 1e-15).log()).sum_dim(2).mean();
-    DiffPoolOutput { x: pooled_x, adj: pooled_adj, link_loss, entropy_loss }
+    DiffPoolOutput {
+        x: pooled_x,
+        adj: pooled_adj,
+        link_loss,
+        entropy_loss,
+    }
 }

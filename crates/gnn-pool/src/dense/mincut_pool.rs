@@ -33,23 +33,44 @@ pub fn dense_mincut_pool<B: Backend>(
     let pooled_x = s_t.clone().matmul(x);
     let pooled_adj = s_t.clone().matmul(adj.clone()).matmul(s.clone());
 
-    let eye_n = Tensor::<B, 2>::eye(nodes, &device).unsqueeze_dim::<3>(0).expand([graphs, nodes, nodes]);
-    let eye_c = Tensor::<B, 2>::eye(clusters, &device).unsqueeze_dim::<3>(0).expand([graphs, clusters, clusters]);
-    let trace = |m: Tensor<B, 3>, eye: Tensor<B, 3>| (m * eye).sum_dim(2).sum_dim(1).reshape([graphs]);
+    let eye_n = Tensor::<B, 2>::eye(nodes, &device)
+        .unsqueeze_dim::<3>(0)
+        .expand([graphs, nodes, nodes]);
+    let eye_c = Tensor::<B, 2>::eye(clusters, &device)
+        .unsqueeze_dim::<3>(0)
+        .expand([graphs, clusters, clusters]);
+    let trace =
+        |m: Tensor<B, 3>, eye: Tensor<B, 3>| (m * eye).sum_dim(2).sum_dim(1).reshape([graphs]);
     let degree = adj.sum_dim(2); // [G, N, 1]
     let degree_matrix = eye_n.clone() * degree.expand([graphs, nodes, nodes]);
     let numerator = trace(pooled_adj.clone(), eye_c.clone());
-    let denominator = trace(s_t.clone().matmul(degree_matrix).matmul(s.clone()), eye_c.clone());
+    let denominator = trace(
+        s_t.clone().matmul(degree_matrix).matmul(s.clone()),
+        eye_c.clone(),
+    );
     let mincut_loss = (numerator / denominator).neg().mean();
 
     let ss = s_t.matmul(s);
     let ss_norm = ss.clone().powf_scalar(2.0).sum_dim(2).sum_dim(1).sqrt(); // [G, 1, 1]
     let target = eye_c.clone() / (clusters as f64).sqrt();
-    let ortho = (ss / ss_norm.expand([graphs, clusters, clusters]) - target).powf_scalar(2.0).sum_dim(2).sum_dim(1).sqrt();
+    let ortho = (ss / ss_norm.expand([graphs, clusters, clusters]) - target)
+        .powf_scalar(2.0)
+        .sum_dim(2)
+        .sum_dim(1)
+        .sqrt();
     let ortho_loss = ortho.reshape([graphs]).mean();
 
     let off_diagonal = pooled_adj.mask_fill(eye_c.equal_elem(1.0), 0.0);
     let d = off_diagonal.clone().sum_dim(2).sqrt() + 1e-15; // [G, C, 1]
-    let adj = off_diagonal / d.clone().swap_dims(1, 2).expand([graphs, clusters, clusters]) / d.expand([graphs, clusters, clusters]);
-    MinCutPoolOutput { x: pooled_x, adj, mincut_loss, ortho_loss }
+    let adj = off_diagonal
+        / d.clone()
+            .swap_dims(1, 2)
+            .expand([graphs, clusters, clusters])
+        / d.expand([graphs, clusters, clusters]);
+    MinCutPoolOutput {
+        x: pooled_x,
+        adj,
+        mincut_loss,
+        ortho_loss,
+    }
 }

@@ -27,7 +27,10 @@ fn masked_assignment<B: Backend>(
             let mask = mask.float().unsqueeze_dim::<3>(2);
             let [g, n, f] = x.dims();
             let c = s.dims()[2];
-            (x * mask.clone().expand([g, n, f]), s * mask.expand([g, n, c]))
+            (
+                x * mask.clone().expand([g, n, f]),
+                s * mask.expand([g, n, c]),
+            )
         }
         None => (x, s),
     }
@@ -36,4 +39,49 @@ fn masked_assignment<B: Backend>(
 /// Frobenius norm of each `[.., a, b]` matrix of a batch, and of all entries together.
 fn frobenius_all<B: Backend>(t: Tensor<B, 3>) -> Tensor<B, 1> {
     t.powf_scalar(2.0).sum().sqrt()
+}
+
+#[cfg(test)]
+mod tests {
+    use burn::tensor::{Tensor, TensorData, backend::Backend};
+    use gnn_core::segment::to_dense_batch;
+    use gnn_core::{Graph, GraphBatch, host};
+
+    use super::*;
+
+    fn dense_pools_have_cluster_shapes<B: Backend>(device: &B::Device) {
+        let graphs = [
+            Graph::new(3, 2, vec![1.0; 6], vec![(0, 1), (1, 0), (1, 2), (2, 1)]).unwrap(),
+            Graph::new(2, 2, vec![2.0; 4], vec![(0, 1), (1, 0)]).unwrap(),
+        ];
+        let graphs = GraphBatch::<B>::from_graphs(&graphs, device).unwrap();
+        let adj = to_dense_adj(graphs.edge_index(), graphs.segments(), None);
+        assert_eq!(
+            host::floats(adj.clone()),
+            vec![
+                0., 1., 0., 1., 0., 1., 0., 1., 0., 0., 1., 0., 1., 0., 0., 0., 0., 0.
+            ]
+        );
+        let (x, mask) = to_dense_batch(graphs.x().clone(), graphs.segments());
+        let s = Tensor::<B, 3>::from_data(
+            TensorData::new(
+                (0..12).map(|i| (i as f32).sin()).collect::<Vec<_>>(),
+                [2, 3, 2],
+            ),
+            device,
+        );
+        let diff = dense_diff_pool(x.clone(), adj.clone(), s.clone(), Some(mask.clone()));
+        assert_eq!(diff.x.dims(), [2, 2, 2]);
+        assert_eq!(diff.adj.dims(), [2, 2, 2]);
+        // Each node's assignment sums to 1, so the pooled features of graph 1 sum to 2 · 2.
+        let pooled = host::floats(diff.x);
+        assert!((pooled[4] + pooled[6] - 4.0).abs() < 1e-5);
+        let mincut = dense_mincut_pool(x, adj, s, Some(mask));
+        assert_eq!(mincut.adj.dims(), [2, 2, 2]);
+        let adj = host::floats(mincut.adj);
+        assert!(adj[0] == 0.0 && adj[3] == 0.0, "zero diagonal");
+        assert!(host::floats(mincut.mincut_loss)[0].is_finite());
+    }
+
+    gnn_core::backend_tests!(dense_pools_have_cluster_shapes);
 }

@@ -34,11 +34,15 @@ impl AttentionalAggregationConfig {
     /// [`PoolError::ZeroWidth`] for a zero width.
     pub fn init<B: Backend>(&self, device: &B::Device) -> Result<AttentionalAggregation<B>> {
         if self.d_input == 0 || self.d_output == Some(0) {
-            return Err(PoolError::ZeroWidth { what: "AttentionalAggregation width" });
+            return Err(PoolError::ZeroWidth {
+                what: "AttentionalAggregation width",
+            });
         }
         Ok(AttentionalAggregation {
             gate_nn: LinearConfig::new(self.d_input, 1).init(device),
-            nn: self.d_output.map(|d| LinearConfig::new(self.d_input, d).init(device)),
+            nn: self
+                .d_output
+                .map(|d| LinearConfig::new(self.d_input, d).init(device)),
         })
     }
 }
@@ -50,7 +54,11 @@ impl<B: Backend> AttentionalAggregation<B> {
     /// # Errors
     /// [`PoolError::FeatureWidth`] when `x` is not `d_input` wide.
     pub fn forward(&self, x: Tensor<B, 2>, graphs: &Segments<B>) -> Result<Tensor<B, 2>> {
-        check_width("AttentionalAggregation", self.gate_nn.weight.dims()[0], x.dims()[1])?;
+        check_width(
+            "AttentionalAggregation",
+            self.gate_nn.weight.dims()[0],
+            x.dims()[1],
+        )?;
         let attention = segment_softmax(self.gate_nn.forward(x.clone()), graphs);
         let values = match &self.nn {
             Some(nn) => nn.forward(x),

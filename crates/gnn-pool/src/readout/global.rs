@@ -48,14 +48,22 @@ impl GlobalPool {
             GlobalPool::Mean => global_mean_pool(x, graphs),
             GlobalPool::Max => global_max_pool(x, graphs),
             GlobalPool::Min => global_min_pool(x, graphs),
-            GlobalPool::MaxMean => {
-                Tensor::cat(vec![global_max_pool(x.clone(), graphs), global_mean_pool(x, graphs)], 1)
-            }
+            GlobalPool::MaxMean => Tensor::cat(
+                vec![
+                    global_max_pool(x.clone(), graphs),
+                    global_mean_pool(x, graphs),
+                ],
+                1,
+            ),
         }
     }
 
     /// Output width for `d_input` node features.
     pub fn output_width(&self, d_input: usize) -> usize {
-        if *self == GlobalPool::MaxMean { 2 * d_input } else { d_input }
+        if *self == GlobalPool::MaxMean {
+            2 * d_input
+        } else {
+            d_input
+        }
     }
 }

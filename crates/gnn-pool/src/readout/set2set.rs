@@ -40,14 +40,23 @@ impl Set2SetConfig {
     /// [`PoolError::ZeroWidth`] for zero features or zero steps.
     pub fn init<B: Backend>(&self, device: &B::Device) -> Result<Set2Set<B>> {
         if self.d_input == 0 || self.processing_steps == 0 {
-            return Err(PoolError::ZeroWidth { what: "Set2Set width and processing_steps" });
+            return Err(PoolError::ZeroWidth {
+                what: "Set2Set width and processing_steps",
+            });
         }
         let f = self.d_input;
         let bound = 1.0 / (f as f64).sqrt();
-        let init = burn::nn::Initializer::Uniform { min: -bound, max: bound };
+        let init = burn::nn::Initializer::Uniform {
+            min: -bound,
+            max: bound,
+        };
         Ok(Set2Set {
-            lstm_input: LinearConfig::new(2 * f, 4 * f).with_initializer(init.clone()).init(device),
-            lstm_hidden: LinearConfig::new(f, 4 * f).with_initializer(init).init(device),
+            lstm_input: LinearConfig::new(2 * f, 4 * f)
+                .with_initializer(init.clone())
+                .init(device),
+            lstm_hidden: LinearConfig::new(f, 4 * f)
+                .with_initializer(init)
+                .init(device),
             processing_steps: self.processing_steps,
             d_input: f,
         })

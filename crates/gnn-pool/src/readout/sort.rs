@@ -47,29 +47,40 @@ impl SortAggregation {
         let layout = graphs.dense_layout();
         let width = layout.width;
         let key = layout
-            .densify(x.clone().narrow(1, features - 1, 1).detach(), f64::NEG_INFINITY)
+            .densify(
+                x.clone().narrow(1, features - 1, 1).detach(),
+                f64::NEG_INFINITY,
+            )
             .reshape([num_graphs, width]);
         let order = key.argsort_descending(1).narrow(1, 0, keep);
-        // Node id of each kept slot (padding slots point at node 0 and are zeroed below).
-        let mut take = Vec::with_capacity(num_graphs * keep);
-        let mut padding = Vec::with_capacity(num_graphs * keep);
-        for (g, &count) in graphs.counts().iter().enumerate() {
-            take.extend((0..keep).map(|slot| g * width + slot));
-            padding.extend((0..keep).map(|slot| slot >= count));
-        }
+        // Padding slots point at node 0; they are zeroed below.
+        let padding: Vec<bool> = graphs
+            .counts()
+            .iter()
+            .flat_map(|&count| (0..keep).map(move |slot| slot >= count))
+            .collect();
         let rows_in_order = layout
             .gather
             .clone()
             .reshape([num_graphs, width])
             .gather(1, order)
             .reshape([num_graphs * keep]);
-        let _ = take;
-        let padding = host::bool_tensor::<B>(padding, [num_graphs * keep, 1], &device).expand([num_graphs * keep, features]);
-        let kept = x.select(0, rows_in_order).mask_fill(padding, 0.0).reshape([num_graphs, keep * features]);
+        let padding = host::bool_tensor::<B>(padding, [num_graphs * keep, 1], &device)
+            .expand([num_graphs * keep, features]);
+        let kept = x
+            .select(0, rows_in_order)
+            .mask_fill(padding, 0.0)
+            .reshape([num_graphs, keep * features]);
         if keep == self.k {
             kept
         } else {
-            Tensor::cat(vec![kept, Tensor::zeros([num_graphs, (self.k - keep) * features], &device)], 1)
+            Tensor::cat(
+                vec![
+                    kept,
+                    Tensor::zeros([num_graphs, (self.k - keep) * features], &device),
+                ],
+                1,
+            )
         }
     }
 }

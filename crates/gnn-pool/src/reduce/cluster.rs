@@ -16,7 +16,11 @@ pub enum ClusterReduce {
 }
 
 /// Combines node features by cluster: `[N, F] -> [C, F]`, rows in cluster order.
-pub fn reduce_clusters<B: Backend>(x: Tensor<B, 2>, clustering: &Clustering, reduce: ClusterReduce) -> Tensor<B, 2> {
+pub fn reduce_clusters<B: Backend>(
+    x: Tensor<B, 2>,
+    clustering: &Clustering,
+    reduce: ClusterReduce,
+) -> Tensor<B, 2> {
     let device = x.device();
     let num_clusters = clustering.num_clusters();
     if x.dims()[0] == 0 {
@@ -25,8 +29,13 @@ pub fn reduce_clusters<B: Backend>(x: Tensor<B, 2>, clustering: &Clustering, red
     match reduce {
         ClusterReduce::Mean => {
             let assignment = host::index_tensor::<B>(clustering.assignment(), &device);
-            let inverse: Vec<f32> = clustering.cluster_sizes().iter().map(|&n| 1.0 / n as f32).collect();
-            scatter_sum(x, assignment, num_clusters) * host::float_tensor::<B>(&inverse, &device).unsqueeze_dim::<2>(1)
+            let inverse: Vec<f32> = clustering
+                .cluster_sizes()
+                .iter()
+                .map(|&n| 1.0 / n as f32)
+                .collect();
+            scatter_sum(x, assignment, num_clusters)
+                * host::float_tensor::<B>(&inverse, &device).unsqueeze_dim::<2>(1)
         }
         ClusterReduce::Max => {
             // Nodes sorted by cluster form segments, and segment_max has correct gradients.

@@ -24,7 +24,11 @@ impl Clustering {
     pub fn from_ids<B: Backend>(ids: &[i64], graphs: &GraphBatch<B>) -> Result<Self> {
         let invalid = |m: String| Err(PoolError::InvalidClusters(m));
         if ids.len() != graphs.num_nodes() {
-            return invalid(format!("{} cluster ids for {} nodes", ids.len(), graphs.num_nodes()));
+            return invalid(format!(
+                "{} cluster ids for {} nodes",
+                ids.len(),
+                graphs.num_nodes()
+            ));
         }
         if let Some((node, id)) = ids.iter().enumerate().find(|(_, id)| **id < 0) {
             return invalid(format!("node {node} has the negative cluster id {id}"));
@@ -32,7 +36,11 @@ impl Clustering {
         let mut distinct: Vec<i64> = ids.to_vec();
         distinct.sort_unstable();
         distinct.dedup();
-        let relabel = |id: i64| distinct.binary_search(&id).expect("id is among the distinct ids");
+        let relabel = |id: i64| {
+            distinct
+                .binary_search(&id)
+                .expect("id is among the distinct ids")
+        };
         let assignment: Vec<usize> = ids.iter().map(|&id| relabel(id)).collect();
 
         let mut graph_of_cluster = vec![usize::MAX; distinct.len()];
@@ -64,7 +72,11 @@ impl Clustering {
         for &g in &graph_of_cluster {
             clusters_per_graph[g] += 1;
         }
-        Ok(Self { assignment, cluster_sizes, clusters_per_graph })
+        Ok(Self {
+            assignment,
+            cluster_sizes,
+            clusters_per_graph,
+        })
     }
 
     /// As [`Clustering::from_ids`], reading the ids from a device tensor `[N]` (one read).

@@ -13,7 +13,11 @@ use super::Clustering;
 pub fn graclus<B: Backend>(graphs: &GraphBatch<B>) -> Clustering {
     let n = graphs.num_nodes();
     let e = graphs.num_edges();
-    let edges = if e == 0 { Vec::new() } else { host::ints(graphs.edge_index().clone()) };
+    let edges = if e == 0 {
+        Vec::new()
+    } else {
+        host::ints(graphs.edge_index().clone())
+    };
     let weights = graphs.edge_weight().map(|w| host::floats(w.clone()));
     let mut neighbours: Vec<Vec<(usize, f64)>> = vec![Vec::new(); n];
     for edge in 0..e {
@@ -42,5 +46,6 @@ pub fn graclus<B: Backend>(graphs: &GraphBatch<B>) -> Clustering {
         }
     }
     let ids: Vec<i64> = cluster.into_iter().map(|c| c as i64).collect();
-    Clustering::from_ids(&ids, graphs).expect("matched nodes are neighbours, so in one graph, and ids ascend")
+    Clustering::from_ids(&ids, graphs)
+        .expect("matched nodes are neighbours, so in one graph, and ids ascend")
 }

@@ -6,4 +6,6 @@ mod topk;
 
 pub use cluster::Clustering;
 pub use graclus::graclus;
-pub use topk::{KeptNodes, ScoreActivation, Selection, SelectTopK, SelectTopKConfig, select_top_k, sigmoid};
+pub use topk::{
+    KeptNodes, ScoreActivation, SelectTopK, SelectTopKConfig, Selection, select_top_k, sigmoid,
+};

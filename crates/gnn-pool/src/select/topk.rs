@@ -105,11 +105,21 @@ impl SelectTopKConfig {
     pub fn init<B: Backend>(&self, device: &B::Device) -> Result<SelectTopK<B>> {
         self.selection.validate()?;
         if self.d_input == 0 {
-            return Err(PoolError::ZeroWidth { what: "score input width" });
+            return Err(PoolError::ZeroWidth {
+                what: "score input width",
+            });
         }
         let bound = 1.0 / (self.d_input as f64).sqrt();
-        let weight = Initializer::Uniform { min: -bound, max: bound }.init([1, self.d_input], device);
-        Ok(SelectTopK { weight, selection: self.selection, activation: self.activation })
+        let weight = Initializer::Uniform {
+            min: -bound,
+            max: bound,
+        }
+        .init([1, self.d_input], device);
+        Ok(SelectTopK {
+            weight,
+            selection: self.selection,
+            activation: self.activation,
+        })
     }
 }
 
@@ -124,15 +134,25 @@ impl<B: Backend> SelectTopK<B> {
     ///
     /// # Errors
     /// [`PoolError::FeatureWidth`] when `score_input` is not `d_input` wide.
-    pub fn forward(&self, score_input: Tensor<B, 2>, segments: &Segments<B>) -> Result<KeptNodes<B>> {
+    pub fn forward(
+        &self,
+        score_input: Tensor<B, 2>,
+        segments: &Segments<B>,
+    ) -> Result<KeptNodes<B>> {
         let [rows, width] = score_input.dims();
         check_width("SelectTopK", self.weight.dims()[1], width)?;
         let weight = self.weight.val();
-        let raw = score_input.matmul(weight.clone().transpose()).reshape([rows]);
+        let raw = score_input
+            .matmul(weight.clone().transpose())
+            .reshape([rows]);
         let score = match self.selection {
             Selection::MinScore(_) => {
                 let raw = raw.reshape([rows, 1]);
-                return Ok(select_min_score(segment::segment_softmax(raw, segments).reshape([rows]), segments, self.selection));
+                return Ok(select_min_score(
+                    segment::segment_softmax(raw, segments).reshape([rows]),
+                    segments,
+                    self.selection,
+                ));
             }
             _ => {
                 let norm = weight.powf_scalar(2.0).sum().sqrt();
@@ -164,8 +184,17 @@ pub fn sigmoid<B: Backend, const D: usize>(x: Tensor<B, D>) -> Tensor<B, D> {
 /// Order: graphs in ascending order; within a graph by score descending, exact ties by
 /// ascending node id (PyG leaves tie order undefined). Device reads: none in ratio and count
 /// modes, one in min-score mode.
-pub fn select_top_k<B: Backend>(score: Tensor<B, 1>, segments: &Segments<B>, selection: Selection) -> KeptNodes<B> {
-    let Some(kept) = segments.counts().iter().map(|&n| selection.kept(n)).collect::<Option<Vec<usize>>>() else {
+pub fn select_top_k<B: Backend>(
+    score: Tensor<B, 1>,
+    segments: &Segments<B>,
+    selection: Selection,
+) -> KeptNodes<B> {
+    let Some(kept) = segments
+        .counts()
+        .iter()
+        .map(|&n| selection.kept(n))
+        .collect::<Option<Vec<usize>>>()
+    else {
         return select_min_score(score, segments, selection);
     };
     let device = score.device();
@@ -193,11 +222,19 @@ pub fn select_top_k<B: Backend>(score: Tensor<B, 1>, segments: &Segments<B>, sel
         take.extend((0..k).map(|slot| g * width + slot));
         offset.extend(std::iter::repeat_n(segments.offsets()[g] as i64, k));
     }
-    let local = slots.reshape([num_graphs * width]).select(0, host::index_tensor(&take, &device));
-    let offset = Tensor::<B, 1, Int>::from_data(burn::tensor::TensorData::new(offset, [total]), &device);
+    let local = slots
+        .reshape([num_graphs * width])
+        .select(0, host::index_tensor(&take, &device));
+    let offset =
+        Tensor::<B, 1, Int>::from_data(burn::tensor::TensorData::new(offset, [total]), &device);
     let perm = local + offset;
-    let kept_segments = Segments::from_parts_unchecked(segments.ids().clone().select(0, perm.clone()), kept);
-    KeptNodes { score: score.select(0, perm.clone()), perm, segments: kept_segments }
+    let kept_segments =
+        Segments::from_parts_unchecked(segments.ids().clone().select(0, perm.clone()), kept);
+    KeptNodes {
+        score: score.select(0, perm.clone()),
+        perm,
+        segments: kept_segments,
+    }
 }
 
 /// Slot order of each row of `dense` `[G, W]`, by value descending, exact ties by ascending slot.
@@ -217,20 +254,33 @@ fn sort_descending_stable<B: Backend>(dense: Tensor<B, 2>, width: usize) -> Tens
         .narrow(1, 1, width - 1)
         .not_equal(sorted.narrow(1, 0, width - 1))
         .int();
-    let group = Tensor::cat(vec![Tensor::zeros([rows, 1], &slots.device()), starts_run], 1).cumsum(1);
+    let group = Tensor::cat(
+        vec![Tensor::zeros([rows, 1], &slots.device()), starts_run],
+        1,
+    )
+    .cumsum(1);
     let key = group * (width as i64) + slots.clone();
     slots.gather(1, key.argsort(1))
 }
 
-fn select_min_score<B: Backend>(score: Tensor<B, 1>, segments: &Segments<B>, selection: Selection) -> KeptNodes<B> {
+fn select_min_score<B: Backend>(
+    score: Tensor<B, 1>,
+    segments: &Segments<B>,
+    selection: Selection,
+) -> KeptNodes<B> {
     let Selection::MinScore(min_score) = selection else {
         unreachable!("only min-score mode has no count known in advance")
     };
     let rows = score.dims()[0];
     let device = score.device();
     let max = segment::segment_max(score.clone().detach().reshape([rows, 1]), segments);
-    let threshold = (max - 1e-7).clamp_max(min_score).reshape([segments.num_segments()]);
-    let keep = score.clone().detach().greater(threshold.select(0, segments.ids().clone()));
+    let threshold = (max - 1e-7)
+        .clamp_max(min_score)
+        .reshape([segments.num_segments()]);
+    let keep = score
+        .clone()
+        .detach()
+        .greater(threshold.select(0, segments.ids().clone()));
     let keep = host::bools(keep);
     let perm: Vec<usize> = (0..rows).filter(|&i| keep[i]).collect();
     let counts = segments
@@ -239,6 +289,11 @@ fn select_min_score<B: Backend>(score: Tensor<B, 1>, segments: &Segments<B>, sel
         .map(|w| keep[w[0]..w[1]].iter().filter(|&&k| k).count())
         .collect();
     let perm = host::index_tensor::<B>(&perm, &device);
-    let kept_segments = Segments::from_parts_unchecked(segments.ids().clone().select(0, perm.clone()), counts);
-    KeptNodes { score: score.select(0, perm.clone()), perm, segments: kept_segments }
+    let kept_segments =
+        Segments::from_parts_unchecked(segments.ids().clone().select(0, perm.clone()), counts);
+    KeptNodes {
+        score: score.select(0, perm.clone()),
+        perm,
+        segments: kept_segments,
+    }
 }
