@@ -35,7 +35,8 @@ fn main() -> ExitCode {
                 return ExitCode::from(2);
             }
         };
-        let reports = match run_fixture::<Autodiff<NdArray<f64>>>(&fixture, TOLERANCE_F64, &device) {
+        let reports = match run_fixture::<Autodiff<NdArray<f64>>>(&fixture, TOLERANCE_F64, &device)
+        {
             Ok(reports) => reports,
             Err(e) => {
                 eprintln!("{file}: {e}");
@@ -51,8 +52,15 @@ fn main() -> ExitCode {
                 eprintln!("    not run: {why}");
             }
             all_pass &= report.pass;
-            println!("{}", serde_json::to_string(&report).expect("a report serialises"));
+            println!(
+                "{}",
+                serde_json::to_string(&report).expect("a report serialises")
+            );
         }
     }
-    if all_pass { ExitCode::SUCCESS } else { ExitCode::FAILURE }
+    if all_pass {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
 }

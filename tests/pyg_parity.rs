@@ -44,22 +44,48 @@ fn ties_are_broken_by_lower_node_id() {
     let batch: Vec<i64> = serde_json::from_value(input["batch"].clone()).unwrap();
     let (n, f) = (rows.len(), rows[0].len());
     let x = Tensor::<B, 2>::from_data(TensorData::new(rows.concat(), [n, f]), &device);
-    let edge_index = Tensor::from_data(TensorData::new(edges.concat(), [2, edges[0].len()]), &device);
-    let graphs = GraphBatch::from_tensors(x, edge_index, Tensor::from_data(TensorData::new(batch, [n]), &device)).unwrap();
-    let weight: Vec<Vec<f64>> = serde_json::from_value(ties["ops"]["topk_ratio_0.5"]["params"]["select.weight"].clone()).unwrap();
+    let edge_index = Tensor::from_data(
+        TensorData::new(edges.concat(), [2, edges[0].len()]),
+        &device,
+    );
+    let graphs = GraphBatch::from_tensors(
+        x,
+        edge_index,
+        Tensor::from_data(TensorData::new(batch, [n]), &device),
+    )
+    .unwrap();
+    let weight: Vec<Vec<f64>> =
+        serde_json::from_value(ties["ops"]["topk_ratio_0.5"]["params"]["select.weight"].clone())
+            .unwrap();
 
-    for selection in [Selection::Ratio(0.5), Selection::Count(4), Selection::Ratio(1.0)] {
-        let mut pool = TopKPoolingConfig::new(f, selection).init::<B>(&device).unwrap();
-        pool.select.weight = Param::from_tensor(Tensor::from_data(TensorData::new(weight.concat(), [1, f]), &device));
+    for selection in [
+        Selection::Ratio(0.5),
+        Selection::Count(4),
+        Selection::Ratio(1.0),
+    ] {
+        let mut pool = TopKPoolingConfig::new(f, selection)
+            .init::<B>(&device)
+            .unwrap();
+        pool.select.weight = Param::from_tensor(Tensor::from_data(
+            TensorData::new(weight.concat(), [1, f]),
+            &device,
+        ));
         let norm: f64 = weight[0].iter().map(|w| w * w).sum::<f64>().sqrt();
-        let scores: Vec<f64> = rows.iter().map(|r| (r.iter().zip(&weight[0]).map(|(a, b)| a * b).sum::<f64>() / norm).tanh()).collect();
-        let distinct: std::collections::BTreeSet<u64> = scores.iter().map(|s| s.to_bits()).collect();
+        let scores: Vec<f64> = rows
+            .iter()
+            .map(|r| (r.iter().zip(&weight[0]).map(|(a, b)| a * b).sum::<f64>() / norm).tanh())
+            .collect();
+        let distinct: std::collections::BTreeSet<u64> =
+            scores.iter().map(|s| s.to_bits()).collect();
         assert!(distinct.len() < n, "the fixture must contain ties");
         let mut expected: Vec<usize> = (0..n).collect();
         expected.sort_by(|&a, &b| scores[b].total_cmp(&scores[a]).then(a.cmp(&b)));
         expected.truncate(selection.kept(n).unwrap());
         let pooled = pool.forward(graphs.clone()).unwrap();
-        let perm: Vec<usize> = host::ints(pooled.perm).into_iter().map(|p| p as usize).collect();
+        let perm: Vec<usize> = host::ints(pooled.perm)
+            .into_iter()
+            .map(|p| p as usize)
+            .collect();
         assert_eq!(perm, expected, "{selection:?}");
     }
 }

@@ -27,7 +27,9 @@ pub enum GraphError {
         num_nodes: usize,
     },
     /// An edge joins nodes of two different graphs of a batch.
-    #[error("edge {edge} joins node {source_node} of graph {source_graph} to node {target_node} of graph {target_graph}")]
+    #[error(
+        "edge {edge} joins node {source_node} of graph {source_graph} to node {target_node} of graph {target_graph}"
+    )]
     EdgeCrossesGraphs {
         /// Position of the edge.
         edge: usize,
@@ -41,7 +43,9 @@ pub enum GraphError {
         target_graph: usize,
     },
     /// Edges of a batch must be grouped by graph (all edges of graph 0 first, then graph 1, ...).
-    #[error("edge {edge} belongs to graph {graph} but follows edges of graph {previous_graph}: edges must be grouped by graph in ascending order")]
+    #[error(
+        "edge {edge} belongs to graph {graph} but follows edges of graph {previous_graph}: edges must be grouped by graph in ascending order"
+    )]
     EdgesNotGrouped {
         /// Position of the edge.
         edge: usize,
@@ -51,7 +55,9 @@ pub enum GraphError {
         previous_graph: usize,
     },
     /// A batch vector must be non-decreasing.
-    #[error("batch vector is not sorted: position {position} has graph {found} after graph {previous}")]
+    #[error(
+        "batch vector is not sorted: position {position} has graph {found} after graph {previous}"
+    )]
     BatchNotSorted {
         /// Position in the batch vector.
         position: usize,
@@ -61,7 +67,9 @@ pub enum GraphError {
         found: i64,
     },
     /// A batch vector must use every graph id from 0 to its largest id.
-    #[error("batch vector has a gap: graph id {missing} has no node (ids must be 0, 1, ..., G-1 without gaps; use GraphBatch::from_graphs for empty graphs)")]
+    #[error(
+        "batch vector has a gap: graph id {missing} has no node (ids must be 0, 1, ..., G-1 without gaps; use GraphBatch::from_graphs for empty graphs)"
+    )]
     BatchGap {
         /// The first graph id that has no node.
         missing: usize,

@@ -52,7 +52,9 @@ impl Graph {
     ) -> Result<Self> {
         if x.len() != num_nodes * num_features {
             return Err(shape_mismatch(
-                format!("node features of a graph with {num_nodes} nodes and {num_features} features"),
+                format!(
+                    "node features of a graph with {num_nodes} nodes and {num_features} features"
+                ),
                 format!("{} values", num_nodes * num_features),
                 format!("{} values", x.len()),
             ));
@@ -88,7 +90,11 @@ impl Graph {
     /// the errors of [`Graph::new`].
     pub fn from_rows(rows: &[Vec<f32>], edges: Vec<(usize, usize)>) -> Result<Self> {
         let num_features = rows.first().map_or(0, Vec::len);
-        if let Some((i, row)) = rows.iter().enumerate().find(|(_, r)| r.len() != num_features) {
+        if let Some((i, row)) = rows
+            .iter()
+            .enumerate()
+            .find(|(_, r)| r.len() != num_features)
+        {
             return Err(shape_mismatch(
                 format!("feature row of node {i}"),
                 format!("{num_features} values (as node 0)"),
@@ -105,7 +111,10 @@ impl Graph {
     pub fn with_edge_attr(mut self, dim: usize, values: Vec<f32>) -> Result<Self> {
         if values.len() != self.edges.len() * dim {
             return Err(shape_mismatch(
-                format!("edge features of {} edges with {dim} features", self.edges.len()),
+                format!(
+                    "edge features of {} edges with {dim} features",
+                    self.edges.len()
+                ),
                 format!("{} values", self.edges.len() * dim),
                 format!("{} values", values.len()),
             ));
@@ -120,7 +129,11 @@ impl Graph {
     /// [`GraphError::ShapeMismatch`] when there is not one weight per edge.
     pub fn with_edge_weight(mut self, weights: Vec<f32>) -> Result<Self> {
         if weights.len() != self.edges.len() {
-            return Err(shape_mismatch("edge weights", self.edges.len(), weights.len()));
+            return Err(shape_mismatch(
+                "edge weights",
+                self.edges.len(),
+                weights.len(),
+            ));
         }
         self.edge_weight = Some(weights);
         Ok(self)
@@ -156,7 +169,10 @@ impl Graph {
     pub fn check_finite(&self) -> Result<()> {
         let arrays: [(&'static str, Option<&[f32]>); 3] = [
             ("node features", Some(&self.x)),
-            ("edge features", self.edge_attr.as_ref().map(|a| a.values.as_slice())),
+            (
+                "edge features",
+                self.edge_attr.as_ref().map(|a| a.values.as_slice()),
+            ),
             ("edge weights", self.edge_weight.as_deref()),
         ];
         for (what, values) in arrays {
@@ -166,7 +182,11 @@ impl Graph {
                 .enumerate()
                 .find(|(_, v)| !v.is_finite())
             {
-                return Err(GraphError::NonFinite { what, position, value: v as f64 });
+                return Err(GraphError::NonFinite {
+                    what,
+                    position,
+                    value: v as f64,
+                });
             }
         }
         Ok(())
@@ -226,7 +246,15 @@ impl Graph {
         edge_weight: Option<Vec<f32>>,
         label: Option<usize>,
     ) -> Self {
-        Self { num_nodes, num_features, x, edges, edge_attr, edge_weight, label }
+        Self {
+            num_nodes,
+            num_features,
+            x,
+            edges,
+            edge_attr,
+            edge_weight,
+            label,
+        }
     }
 }
 
@@ -235,26 +263,113 @@ mod tests {
     use super::*;
 
     #[test]
-    fn rejects_out_of_range_edges_and_bad_lengths() {
+    fn out_of_range_edges_name_the_edge_and_end() {
         let err = Graph::new(2, 1, vec![0.0, 1.0], vec![(0, 1), (1, 5)]).unwrap_err();
+        assert_eq!(
+            err,
+            GraphError::EdgeIndexOutOfRange {
+                graph: None,
+                edge: 1,
+                end: "target",
+                index: 5,
+                num_nodes: 2
+            }
+        );
         assert_eq!(
             err.to_string(),
             "edge 1: target index 5 is out of range for 2 nodes"
         );
+        let err = Graph::new(3, 0, vec![], vec![(0, 1), (1, 2), (3, 0)]).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "edge 2: source index 3 is out of range for 3 nodes"
+        );
+        // A graph without nodes has no valid index at all.
         assert!(matches!(
-            Graph::new(2, 2, vec![0.0; 3], vec![]),
-            Err(GraphError::ShapeMismatch { .. })
+            Graph::new(0, 2, vec![], vec![(0, 0)]),
+            Err(GraphError::EdgeIndexOutOfRange {
+                edge: 0,
+                index: 0,
+                num_nodes: 0,
+                ..
+            })
         ));
+    }
+
+    #[test]
+    fn wrong_lengths_are_shape_mismatches() {
+        let err = Graph::new(2, 2, vec![0.0; 3], vec![]).unwrap_err();
+        assert!(matches!(err, GraphError::ShapeMismatch { .. }));
+        assert!(err.to_string().contains("2 nodes and 2 features"), "{err}");
+        assert!(
+            err.to_string()
+                .contains("expected 4 values, found 3 values"),
+            "{err}"
+        );
+
         let g = Graph::new(2, 1, vec![0.0, 1.0], vec![(0, 1)]).unwrap();
-        assert!(g.clone().with_edge_attr(2, vec![1.0]).is_err());
-        assert!(g.clone().with_edge_weight(vec![]).is_err());
-        assert!(g.with_edge_weight(vec![0.5]).is_ok());
+        let err = g.clone().with_edge_attr(2, vec![1.0]).unwrap_err();
+        assert!(matches!(err, GraphError::ShapeMismatch { .. }));
+        assert!(
+            err.to_string()
+                .contains("edge features of 1 edges with 2 features"),
+            "{err}"
+        );
+        assert!(
+            err.to_string()
+                .contains("expected 2 values, found 1 values"),
+            "{err}"
+        );
+        let err = g.clone().with_edge_weight(vec![]).unwrap_err();
+        assert_eq!(err.to_string(), "edge weights: expected 1, found 0");
+        let err = g.clone().with_features(3, vec![0.0; 5]).unwrap_err();
+        assert!(
+            err.to_string().contains("replacement node features"),
+            "{err}"
+        );
+
+        let g = g
+            .with_edge_weight(vec![0.5])
+            .unwrap()
+            .with_edge_attr(2, vec![1.0, 2.0])
+            .unwrap();
+        assert_eq!(g.edge_weight(), Some(&[0.5][..]));
+        assert_eq!(
+            g.edge_attr(),
+            Some(&EdgeAttr {
+                dim: 2,
+                values: vec![1.0, 2.0]
+            })
+        );
+        let g = g
+            .with_features(3, vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0])
+            .unwrap();
+        assert_eq!(
+            (g.num_features(), g.node_features(1)),
+            (3, &[4.0, 5.0, 6.0][..])
+        );
     }
 
     #[test]
     fn ragged_rows_name_the_node() {
-        let err = Graph::from_rows(&[vec![1.0, 2.0], vec![3.0]], vec![]).unwrap_err();
-        assert!(err.to_string().contains("node 1"), "{err}");
+        let err =
+            Graph::from_rows(&[vec![1.0, 2.0], vec![3.0, 4.0], vec![3.0]], vec![]).unwrap_err();
+        assert!(matches!(err, GraphError::ShapeMismatch { .. }));
+        assert_eq!(
+            err.to_string(),
+            "feature row of node 2: expected 2 values (as node 0), found 1 values"
+        );
+        let g = Graph::from_rows(&[vec![1.0, 2.0], vec![3.0, 4.0]], vec![(1, 0)]).unwrap();
+        assert_eq!(
+            (g.num_nodes(), g.num_features(), g.x()),
+            (2, 2, &[1.0, 2.0, 3.0, 4.0][..])
+        );
+        let empty = Graph::from_rows(&[], vec![]).unwrap();
+        assert_eq!(
+            (empty.num_nodes(), empty.num_features(), empty.num_edges()),
+            (0, 0, 0)
+        );
+        assert!(Graph::from_rows(&[], vec![(0, 0)]).is_err());
     }
 
     #[test]
@@ -262,12 +377,48 @@ mod tests {
         let g = Graph::new(2, 1, vec![0.0, f32::NAN], vec![(0, 1)]).unwrap();
         assert!(matches!(
             g.check_finite(),
-            Err(GraphError::NonFinite { what: "node features", position: 1, .. })
+            Err(GraphError::NonFinite {
+                what: "node features",
+                position: 1,
+                ..
+            })
         ));
-        let g = Graph::new(2, 1, vec![0.0, 1.0], vec![(0, 1)])
+        assert_eq!(
+            g.check_finite().unwrap_err().to_string(),
+            "node features holds a non-finite value (NaN) at position 1"
+        );
+        let g = Graph::new(2, 1, vec![0.0, 1.0], vec![(0, 1), (1, 0)])
             .unwrap()
-            .with_edge_weight(vec![f32::INFINITY])
+            .with_edge_attr(1, vec![1.0, f32::NEG_INFINITY])
             .unwrap();
-        assert!(matches!(g.check_finite(), Err(GraphError::NonFinite { what: "edge weights", .. })));
+        assert_eq!(
+            g.check_finite(),
+            Err(GraphError::NonFinite {
+                what: "edge features",
+                position: 1,
+                value: f64::NEG_INFINITY
+            })
+        );
+        let g = g
+            .with_edge_attr(1, vec![1.0, 2.0])
+            .unwrap()
+            .with_edge_weight(vec![1.0, f32::INFINITY])
+            .unwrap();
+        assert!(matches!(
+            g.check_finite(),
+            Err(GraphError::NonFinite {
+                what: "edge weights",
+                position: 1,
+                ..
+            })
+        ));
+        let g = g.with_edge_weight(vec![1.0, 2.0]).unwrap();
+        assert_eq!(g.check_finite(), Ok(()));
+    }
+
+    #[test]
+    fn in_degrees_count_targets() {
+        let g = Graph::new(4, 0, vec![], vec![(0, 1), (2, 1), (1, 0), (3, 3)]).unwrap();
+        assert_eq!(g.in_degrees(), vec![1, 2, 0, 1]);
     }
 }

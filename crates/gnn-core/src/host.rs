@@ -52,6 +52,10 @@ pub fn float_tensor<B: Backend>(values: &[f32], device: &B::Device) -> Tensor<B,
 }
 
 /// Uploads a host mask as a 2-D Bool tensor of the given shape.
-pub fn bool_tensor<B: Backend>(values: Vec<bool>, shape: [usize; 2], device: &B::Device) -> Tensor<B, 2, Bool> {
+pub fn bool_tensor<B: Backend>(
+    values: Vec<bool>,
+    shape: [usize; 2],
+    device: &B::Device,
+) -> Tensor<B, 2, Bool> {
     Tensor::from_data(TensorData::new(values, shape), device)
 }

@@ -13,6 +13,8 @@
 pub mod batch;
 pub mod conv;
 pub mod error;
+#[cfg(test)]
+pub(crate) mod gradcheck;
 pub mod graph;
 pub mod host;
 pub mod segment;

@@ -66,7 +66,12 @@ use burn::tensor::{Tensor, backend::Backend};
 /// Asserts that two float tensors have the same shape and agree within `atol + rtol·|expected|`,
 /// naming the worst entry when they do not.
 #[track_caller]
-pub fn assert_close<B: Backend, const D: usize>(actual: Tensor<B, D>, expected: &[f64], atol: f64, rtol: f64) {
+pub fn assert_close<B: Backend, const D: usize>(
+    actual: Tensor<B, D>,
+    expected: &[f64],
+    atol: f64,
+    rtol: f64,
+) {
     let actual = crate::host::floats(actual);
     assert_eq!(actual.len(), expected.len(), "number of values");
     let worst = actual
@@ -74,7 +79,9 @@ pub fn assert_close<B: Backend, const D: usize>(actual: Tensor<B, D>, expected: 
         .zip(expected)
         .enumerate()
         .map(|(i, (a, e))| (i, (a - e).abs() - rtol * e.abs(), *a, *e))
-        .fold((0, f64::NEG_INFINITY, 0.0, 0.0), |w, c| if c.1 > w.1 || c.1.is_nan() { c } else { w });
+        .fold((0, f64::NEG_INFINITY, 0.0, 0.0), |w, c| {
+            if c.1 > w.1 || c.1.is_nan() { c } else { w }
+        });
     assert!(
         worst.1 <= atol,
         "entry {}: got {}, expected {} (|diff| beyond atol {atol} + rtol {rtol})",

@@ -1,8 +1,9 @@
 use burn::config::Config;
 use burn::module::{Module, Param};
 use burn::nn::{Linear, LinearConfig, Relu};
-use burn::tensor::{Int, Tensor, backend::Backend};
+use burn::tensor::{Int, Tensor, TensorData, backend::Backend};
 
+use super::apply_linear;
 use crate::structure::{Aggregation, aggregate};
 
 /// Configuration of a [`GinConv`].
@@ -43,9 +44,12 @@ impl GinConvConfig {
         GinConv {
             mlp_in: LinearConfig::new(self.d_input, hidden).init(device),
             mlp_out: LinearConfig::new(hidden, self.d_output).init(device),
-            eps: self
-                .train_eps
-                .then(|| Param::from_tensor(Tensor::from_floats([self.eps as f32], device))),
+            eps: self.train_eps.then(|| {
+                Param::from_tensor(Tensor::from_data(
+                    TensorData::new(vec![self.eps], [1]),
+                    device,
+                ))
+            }),
             fixed_eps: self.eps,
             activation: Relu::new(),
         }
@@ -65,12 +69,147 @@ impl<B: Backend> GinConv<B> {
         edge_index: &Tensor<B, 2, Int>,
         edge_weight: Option<&Tensor<B, 1>>,
     ) -> Tensor<B, 2> {
-        let neighbours = aggregate(x.clone(), edge_index, edge_weight.cloned(), Aggregation::Sum);
+        let neighbours = aggregate(
+            x.clone(),
+            edge_index,
+            edge_weight.cloned(),
+            Aggregation::Sum,
+        );
         let own = match &self.eps {
             Some(eps) => x.clone() * (eps.val().unsqueeze_dim::<2>(0) + 1.0),
             None => x * (1.0 + self.fixed_eps),
         };
-        let hidden = self.activation.forward(self.mlp_in.forward(own + neighbours));
-        self.mlp_out.forward(hidden)
+        let hidden = self
+            .activation
+            .forward(apply_linear(&self.mlp_in, own + neighbours));
+        apply_linear(&self.mlp_out, hidden)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::gradcheck::{
+        self, B64, EDGES, NODES, TOL, as_2d, check_gradient, edge_index, param, weighted_sum,
+    };
+    use crate::host;
+    use crate::structure::{Aggregation, aggregate};
+    use crate::testing::assert_close;
+
+    fn gin_conv_is_an_mlp_of_the_eps_weighted_sum<B: Backend>(device: &B::Device) {
+        let x = gradcheck::random_2d::<B>([NODES, 3], 1, device);
+        let ei = edge_index::<B>(&EDGES, device);
+        for train_eps in [false, true] {
+            let conv = GinConvConfig::new(3, 2)
+                .with_d_hidden(Some(5))
+                .with_eps(0.25)
+                .with_train_eps(train_eps)
+                .init::<B>(device);
+            assert_eq!(conv.eps.is_some(), train_eps);
+            let before = host::device_reads();
+            let out = conv.forward(x.clone(), &ei, None);
+            assert_eq!(host::device_reads() - before, 0);
+            let summed = x.clone() * 1.25 + aggregate(x.clone(), &ei, None, Aggregation::Sum);
+            let hidden = conv.mlp_in.forward(summed).clamp_min(0.0);
+            assert_eq!(hidden.dims(), [NODES, 5]);
+            assert_close(out, &host::floats(conv.mlp_out.forward(hidden)), 1e-6, 1e-6);
+        }
+        let conv = GinConvConfig::new(3, 2).init::<B>(device);
+        assert_eq!(
+            conv.forward(
+                Tensor::zeros([0, 3], device),
+                &edge_index(&[], device),
+                None
+            )
+            .dims(),
+            [0, 2]
+        );
+    }
+
+    #[test]
+    fn trained_eps_starts_at_the_configured_value_in_float64() {
+        let conv = GinConvConfig::new(2, 2)
+            .with_eps(0.1)
+            .with_train_eps(true)
+            .init::<B64>(&gradcheck::device());
+        assert_eq!(
+            host::floats(conv.eps.unwrap().val()),
+            vec![0.1],
+            "eps rounded through f32"
+        );
+    }
+
+    crate::backend_tests!(gin_conv_is_an_mlp_of_the_eps_weighted_sum);
+
+    #[test]
+    fn gin_conv_gradients_match_finite_differences() {
+        let device = gradcheck::device();
+        let ei = edge_index::<B64>(&EDGES, &device);
+        let x = gradcheck::random_2d::<B64>([NODES, 3], 3, &device);
+        for train_eps in [false, true] {
+            let conv = GinConvConfig::new(3, 2)
+                .with_d_hidden(Some(4))
+                .with_eps(0.3)
+                .with_train_eps(train_eps)
+                .init::<B64>(&device);
+            let forward = |conv: &GinConv<B64>, x: Tensor<B64, 2>| {
+                weighted_sum(conv.forward(x, &ei, None), 6)
+            };
+            let name = |what: &str| format!("GinConv (train_eps: {train_eps}) w.r.t. {what}");
+            check_gradient(&name("x"), &x, |x| forward(&conv, x), TOL);
+            if train_eps {
+                let grad = check_gradient(
+                    &name("eps"),
+                    &as_2d(conv.eps.as_ref().unwrap().val()),
+                    |v| {
+                        let mut conv = conv.clone();
+                        conv.eps = Some(param(v, [1]));
+                        forward(&conv, x.clone())
+                    },
+                    TOL,
+                );
+                assert!(grad[0] != 0.0, "eps must receive a gradient");
+            }
+            check_gradient(
+                &name("mlp_in.weight"),
+                &as_2d(conv.mlp_in.weight.val()),
+                |v| {
+                    let mut conv = conv.clone();
+                    conv.mlp_in.weight = param(v, [3, 4]);
+                    forward(&conv, x.clone())
+                },
+                TOL,
+            );
+            check_gradient(
+                &name("mlp_in.bias"),
+                &as_2d(conv.mlp_in.bias.as_ref().unwrap().val()),
+                |v| {
+                    let mut conv = conv.clone();
+                    conv.mlp_in.bias = Some(param(v, [4]));
+                    forward(&conv, x.clone())
+                },
+                TOL,
+            );
+            check_gradient(
+                &name("mlp_out.weight"),
+                &as_2d(conv.mlp_out.weight.val()),
+                |v| {
+                    let mut conv = conv.clone();
+                    conv.mlp_out.weight = param(v, [4, 2]);
+                    forward(&conv, x.clone())
+                },
+                TOL,
+            );
+            check_gradient(
+                &name("mlp_out.bias"),
+                &as_2d(conv.mlp_out.bias.as_ref().unwrap().val()),
+                |v| {
+                    let mut conv = conv.clone();
+                    conv.mlp_out.bias = Some(param(v, [2]));
+                    forward(&conv, x.clone())
+                },
+                TOL,
+            );
+        }
     }
 }

@@ -15,8 +15,24 @@ pub use sage_conv::{SageConv, SageConvConfig};
 
 use burn::config::Config;
 use burn::module::Module;
+use burn::nn::Linear;
 use burn::tensor::{Int, Tensor, backend::Backend};
 use serde::{Deserialize, Serialize};
+
+/// `linear.forward(x)` that also accepts no rows or no input features: NdArray's matmul
+/// divides by zero on a zero-size operand, and a batch of empty graphs has no node.
+pub(crate) fn apply_linear<B: Backend>(linear: &Linear<B>, x: Tensor<B, 2>) -> Tensor<B, 2> {
+    let [rows, d_input] = x.dims();
+    if rows > 0 && d_input > 0 {
+        return linear.forward(x);
+    }
+    let d_output = linear.weight.val().dims()[1];
+    let zeros = Tensor::zeros([rows, d_output], &x.device());
+    match &linear.bias {
+        Some(bias) if rows > 0 => zeros + bias.val().unsqueeze_dim::<2>(0),
+        _ => zeros,
+    }
+}
 
 /// Which message passing layer to build.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -85,4 +101,42 @@ impl<B: Backend> Conv<B> {
             Conv::Sage(conv) => conv.forward(x, edge_index, edge_weight),
         }
     }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::gradcheck::{self, EDGES, NODES, edge_index};
+    use crate::host;
+    use crate::testing::assert_close;
+
+    fn conv_dispatches_to_the_chosen_layer<B: Backend>(device: &B::Device) {
+        let x = gradcheck::random_2d::<B>([NODES, 3], 1, device);
+        let ei = edge_index::<B>(&EDGES, device);
+        for kind in [
+            ConvKind::Graph,
+            ConvKind::Gcn,
+            ConvKind::Gin,
+            ConvKind::Sage,
+        ] {
+            let conv = ConvConfig::new(kind, 3, 2).init::<B>(device);
+            let direct = match &conv {
+                Conv::Graph(c) => {
+                    (kind == ConvKind::Graph).then(|| c.forward(x.clone(), &ei, None))
+                }
+                Conv::Gcn(c) => (kind == ConvKind::Gcn).then(|| c.forward(x.clone(), &ei, None)),
+                Conv::Gin(c) => (kind == ConvKind::Gin).then(|| c.forward(x.clone(), &ei, None)),
+                Conv::Sage(c) => (kind == ConvKind::Sage).then(|| c.forward(x.clone(), &ei, None)),
+            };
+            let direct = direct.unwrap_or_else(|| panic!("{kind:?} built the wrong layer"));
+            assert_close(
+                conv.forward(x.clone(), &ei, None),
+                &host::floats(direct),
+                0.0,
+                0.0,
+            );
+        }
+    }
+
+    crate::backend_tests!(conv_dispatches_to_the_chosen_layer);
 }

@@ -46,8 +46,12 @@ impl Clustering {
         let mut graph_of_cluster = vec![usize::MAX; distinct.len()];
         let mut cluster_sizes = vec![0; distinct.len()];
         for (g, window) in graphs.node_offsets().windows(2).enumerate() {
-            for node in window[0]..window[1] {
-                let c = assignment[node];
+            for (node, &c) in assignment
+                .iter()
+                .enumerate()
+                .take(window[1])
+                .skip(window[0])
+            {
                 cluster_sizes[c] += 1;
                 if graph_of_cluster[c] == usize::MAX {
                     graph_of_cluster[c] = g;

@@ -245,7 +245,7 @@ pub fn select_top_k<B: Backend>(
 /// the backend returns for ties.
 fn sort_descending_stable<B: Backend>(dense: Tensor<B, 2>, width: usize) -> Tensor<B, 2, Int> {
     let (sorted, slots) = dense.sort_descending_with_indices(1);
-    if width < 2 || width > 46_340 {
+    if !(2..=46_340).contains(&width) {
         return slots;
     }
     let [rows, _] = sorted.dims();

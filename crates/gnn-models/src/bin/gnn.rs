@@ -1,0 +1,240 @@
+//! `gnn`: train and evaluate hierarchical graph classifiers.
+//!
+//! ```text
+//! cargo run --release -p gnn-models --bin gnn -- train
+//! gnn train --data-dir ../shared/datasets/TU/PROTEINS --folds 10 --out runs/proteins
+//! gnn eval --checkpoint runs/proteins --data-dir ../shared/datasets/TU/PROTEINS
+//! gnn datasets
+//! ```
+//!
+//! Exit codes: 0 success, 1 a failure while running (unreadable data, I/O), 2 bad usage.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use burn::backend::{Autodiff, Flex, NdArray};
+use burn::tensor::backend::Backend;
+use gnn_models::cli::{self, BackendArg, Command, DEFAULT_DATASET, EvalArgs, TrainArgs};
+use gnn_models::data::{
+    DatasetSource, Fold, GraphDataset, TuDataset, TuOptions, ba_2motifs, load_tu_dir,
+    read_errica_splits, stratified_k_fold, stratified_split,
+};
+use gnn_models::train::{self, RunSpec, evaluate, load_model};
+
+fn main() -> ExitCode {
+    let command = match cli::parse(std::env::args_os()) {
+        Ok(command) => command,
+        Err(e) => {
+            if e.code == 0 {
+                println!("{}", e.message);
+            } else {
+                eprintln!("{}", e.message);
+            }
+            return ExitCode::from(e.code);
+        }
+    };
+    let outcome = match command {
+        Command::Train(args) => train_command(&args),
+        Command::Eval(args) => eval_command(&args),
+        Command::Datasets => {
+            datasets_command();
+            Ok(())
+        }
+    };
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Loads the dataset the arguments name: a TU folder, a TU name from the cache, or the
+/// built-in BA-2Motifs.
+fn load_dataset(
+    dataset: Option<&str>,
+    data_dir: Option<&Path>,
+    use_node_attr: bool,
+    builtin_graphs: usize,
+    seed: u64,
+) -> Result<(String, GraphDataset), String> {
+    let options = TuOptions::default().with_node_attributes(use_node_attr);
+    let tu = |loaded: Result<TuDataset, gnn_models::data::DataError>| -> Result<(String, GraphDataset), String> {
+        let tu = loaded.map_err(|e| e.to_string())?;
+        let name = tu.name().to_string();
+        let graphs = GraphDataset::try_from(tu).map_err(|e| e.to_string())?;
+        Ok((name, graphs))
+    };
+    match (dataset, data_dir) {
+        (_, Some(dir)) => tu(load_tu_dir(dir, &options)),
+        (Some(name), None) => tu(DatasetSource::from_env().load(name, &options)),
+        (None, None) => {
+            let graphs =
+                GraphDataset::new(ba_2motifs(builtin_graphs, seed)).map_err(|e| e.to_string())?;
+            Ok((DEFAULT_DATASET.to_string(), graphs))
+        }
+    }
+}
+
+fn folds(args: &TrainArgs, dataset: &GraphDataset) -> Result<Vec<Fold>, String> {
+    let labels = dataset.labels();
+    let result = match (&args.splits, args.folds) {
+        (Some(path), _) => read_errica_splits(path, labels.len()),
+        (None, Some(k)) => stratified_k_fold(&labels, k, 0.1, args.seed),
+        (None, None) => stratified_split(&labels, 0.8, 0.1, 0.1, args.seed).map(|fold| vec![fold]),
+    };
+    result.map_err(|e| e.to_string())
+}
+
+fn train_command(args: &TrainArgs) -> Result<(), String> {
+    let (name, dataset) = load_dataset(
+        args.dataset.as_deref(),
+        args.data_dir.as_deref(),
+        args.use_node_attr,
+        args.graphs,
+        args.seed,
+    )?;
+    if dataset.graphs().is_empty() {
+        return Err(format!("dataset {name} has no graph"));
+    }
+    let folds = folds(args, &dataset)?;
+    let classifier = args.classifier(dataset.num_features(), dataset.num_classes().max(2));
+    let out = args.out.clone().unwrap_or_else(|| {
+        PathBuf::from("runs").join(format!(
+            "{}-{}-{}",
+            name,
+            args.model.name(),
+            args.conv.name()
+        ))
+    });
+    let training = args.training();
+    if !args.quiet {
+        println!(
+            "{name}: {} graphs, {} node features, {} classes | model {} conv {} hidden {} | {} fold(s), up to {} epochs, batch {}, lr {}, backend {} | out {}",
+            dataset.graphs().len(),
+            dataset.num_features(),
+            classifier.num_classes,
+            args.model.name(),
+            args.conv.name(),
+            args.hidden,
+            folds.len(),
+            training.epochs,
+            training.batch_size,
+            training.lr,
+            args.backend.name(),
+            out.display()
+        );
+    }
+    let spec = RunSpec {
+        dataset_name: name,
+        dataset,
+        folds,
+        classifier,
+        training,
+        out: out.clone(),
+        model_name: args.model.name().to_string(),
+        conv_name: args.conv.name().to_string(),
+        backend_name: args.backend.name().to_string(),
+        verbose: !args.quiet,
+    };
+    let report = match args.backend {
+        BackendArg::Flex => train::run::<Autodiff<Flex>>(&spec, &Default::default()),
+        BackendArg::Ndarray => train::run::<Autodiff<NdArray<f32>>>(&spec, &Default::default()),
+        BackendArg::Wgpu => run_wgpu(&spec),
+    }
+    .map_err(|e| e.to_string())?;
+    if report.folds > 1 {
+        println!(
+            "test accuracy {:.4} ± {:.4} over {} folds | {:.3} s/epoch | {:.1} s | {}",
+            report.test_accuracy_mean,
+            report.test_accuracy_std,
+            report.folds,
+            report.seconds_per_epoch,
+            report.total_seconds,
+            out.join("metrics.json").display()
+        );
+    } else {
+        println!(
+            "test accuracy {:.4} | {:.3} s/epoch | {:.1} s | {}",
+            report.test_accuracy_mean,
+            report.seconds_per_epoch,
+            report.total_seconds,
+            out.join("metrics.json").display()
+        );
+    }
+    Ok(())
+}
+
+#[cfg(feature = "wgpu")]
+fn run_wgpu(spec: &RunSpec) -> Result<gnn_models::report::RunReport, train::TrainError> {
+    train::run::<Autodiff<burn::backend::Wgpu>>(spec, &Default::default())
+}
+
+#[cfg(not(feature = "wgpu"))]
+fn run_wgpu(_spec: &RunSpec) -> Result<gnn_models::report::RunReport, train::TrainError> {
+    // `cli::parse` refuses `--backend wgpu` in a build without the feature.
+    Err(train::TrainError::Invalid(
+        "this gnn was built without wgpu: rebuild with `--features wgpu`".into(),
+    ))
+}
+
+fn eval_on<B: Backend>(args: &EvalArgs, dataset: &GraphDataset) -> Result<(), String> {
+    let device = B::Device::default();
+    let (model, _) = load_model::<B>(&args.checkpoint, &device).map_err(|e| e.to_string())?;
+    let result = evaluate(&model, dataset, args.batch_size, &device).map_err(|e| e.to_string())?;
+    println!(
+        "accuracy {:.4} | loss {:.4} | {} graphs",
+        result.accuracy, result.loss, result.graphs
+    );
+    Ok(())
+}
+
+fn eval_command(args: &EvalArgs) -> Result<(), String> {
+    let (name, dataset) = load_dataset(
+        args.dataset.as_deref(),
+        args.data_dir.as_deref(),
+        args.use_node_attr,
+        0,
+        0,
+    )?;
+    print!("{name}: ");
+    match args.backend {
+        BackendArg::Flex => eval_on::<Flex>(args, &dataset),
+        BackendArg::Ndarray => eval_on::<NdArray<f32>>(args, &dataset),
+        BackendArg::Wgpu => eval_wgpu(args, &dataset),
+    }
+}
+
+#[cfg(feature = "wgpu")]
+fn eval_wgpu(args: &EvalArgs, dataset: &GraphDataset) -> Result<(), String> {
+    eval_on::<burn::backend::Wgpu>(args, dataset)
+}
+
+#[cfg(not(feature = "wgpu"))]
+fn eval_wgpu(_args: &EvalArgs, _dataset: &GraphDataset) -> Result<(), String> {
+    Err("this gnn was built without wgpu: rebuild with `--features wgpu`".into())
+}
+
+fn datasets_command() {
+    let source = DatasetSource::from_env();
+    println!("{DEFAULT_DATASET:<16} built in (generated in code; the default of `gnn train`)");
+    println!("cache: {}", source.cache_dir().display());
+    for status in source.list() {
+        let state = if status.cached {
+            "cached"
+        } else {
+            "not cached (downloaded on first use)"
+        };
+        let known = if status.known {
+            ""
+        } else {
+            " (not a known name)"
+        };
+        println!(
+            "{:<16} {state}{known}  {}",
+            status.name,
+            status.path.display()
+        );
+    }
+}

@@ -1,0 +1,544 @@
+//! [`HierarchicalClassifier`]: graph classification by blocks of convolution and pooling.
+//!
+//! Two architectures share one module:
+//!
+//! - **hierarchical** (PyG's `examples/proteins_topk_pool.py`, SAGPool_h): `num_blocks` blocks of
+//!   `conv → ReLU → pool`, a readout of the pooled graphs after every block, the readouts summed;
+//! - **global** (SAGPool_g): `num_blocks` `conv → ReLU` layers on the full graph, their outputs
+//!   concatenated, **one** pooling and **one** readout.
+//!
+//! Both end in the same head: `Linear(r → hidden) → ReLU → Dropout → Linear(hidden → hidden/2)
+//! → ReLU → Linear(hidden/2 → classes) → log_softmax`, where `r` is the readout width.
+//! The defaults reproduce PyG's example: 3 × [GraphConv 128 → ReLU → TopKPooling 0.8], readout
+//! `[global_max ‖ global_mean]`, MLP 256 → 128 → 64 → classes, dropout 0.5.
+
+use burn::config::Config;
+use burn::module::Module;
+use burn::nn::{Dropout, DropoutConfig, Linear, LinearConfig};
+use burn::tensor::activation::{log_softmax, relu};
+use burn::tensor::backend::Backend;
+use burn::tensor::{Int, Tensor};
+use gnn_core::GraphBatch;
+use gnn_core::conv::{Conv, ConvConfig, ConvKind};
+use gnn_pool::{
+    GlobalPool, PoolError, Pooled, Result, SagPooling, SagPoolingConfig, Selection, TopKPooling,
+    TopKPoolingConfig,
+};
+use serde::{Deserialize, Serialize};
+
+/// Which score-based pooling the blocks use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum PoolKind {
+    /// [`TopKPooling`]: nodes scored by a learned projection of their features.
+    #[default]
+    TopK,
+    /// [`SagPooling`]: nodes scored by a one-channel GNN (self-attention graph pooling).
+    Sag,
+}
+
+/// How convolutions, pooling and readouts are arranged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum Architecture {
+    /// `conv → ReLU → pool → readout` per block, readouts summed (PyG example, SAGPool_h).
+    #[default]
+    Hierarchical,
+    /// All `conv → ReLU` outputs concatenated, pooled once, read out once (SAGPool_g).
+    Global,
+}
+
+/// Configuration of a [`HierarchicalClassifier`].
+#[derive(Config, Debug)]
+pub struct HierarchicalClassifierConfig {
+    /// Node features of the input graphs.
+    pub d_input: usize,
+    /// Number of classes.
+    pub num_classes: usize,
+    /// Width of every convolution (and of the first head layer; the second is `hidden / 2`).
+    #[config(default = 128)]
+    pub hidden: usize,
+    /// Number of blocks (convolutions).
+    #[config(default = 3)]
+    pub num_blocks: usize,
+    /// The message passing layer of every block.
+    #[config(default = "ConvKind::Graph")]
+    pub conv: ConvKind,
+    /// The pooling layer.
+    #[config(default = "PoolKind::TopK")]
+    pub pool: PoolKind,
+    /// How many nodes each pooling keeps.
+    #[config(default = "Selection::Ratio(0.8)")]
+    pub selection: Selection,
+    /// The scoring GNN of SAG pooling. `None` uses the blocks' `conv` kind, except GIN, which
+    /// becomes GraphConv: a one-channel GINConv scorer has a one-unit hidden layer whose ReLU is
+    /// often dead for every node, which stops the scorer from learning.
+    pub sag_scorer: Option<ConvKind>,
+    /// The readout after pooling.
+    #[config(default = "GlobalPool::MaxMean")]
+    pub readout: GlobalPool,
+    /// Hierarchical (readout per block) or global (one pooling on concatenated layers).
+    #[config(default = "Architecture::Hierarchical")]
+    pub architecture: Architecture,
+    /// Dropout probability after the first head layer (training only).
+    #[config(default = 0.5)]
+    pub dropout: f64,
+}
+
+/// A pooling layer of either kind.
+#[derive(Module, Debug)]
+#[allow(clippy::large_enum_variant)]
+pub enum BlockPool<B: Backend> {
+    /// TopK pooling.
+    TopK(TopKPooling<B>),
+    /// SAG pooling.
+    Sag(SagPooling<B>),
+}
+
+impl<B: Backend> BlockPool<B> {
+    /// Pools a batch (see [`TopKPooling::forward`] and [`SagPooling::forward`]).
+    ///
+    /// # Errors
+    /// [`PoolError::FeatureWidth`] when the batch has another width than the layer.
+    pub fn forward(&self, graphs: GraphBatch<B>) -> Result<Pooled<B>> {
+        match self {
+            BlockPool::TopK(pool) => pool.forward(graphs),
+            BlockPool::Sag(pool) => pool.forward(graphs),
+        }
+    }
+}
+
+/// Graph classifier of convolutions, score-based pooling, readouts and an MLP head (see the
+/// [module documentation](self)).
+#[derive(Module, Debug)]
+pub struct HierarchicalClassifier<B: Backend> {
+    /// The convolutions, one per block (`d_input → hidden`, then `hidden → hidden`).
+    pub convs: Vec<Conv<B>>,
+    /// The poolings: one per block (hierarchical) or a single one (global).
+    pub pools: Vec<BlockPool<B>>,
+    /// First head layer (PyG `lin1`).
+    pub lin1: Linear<B>,
+    /// Second head layer (PyG `lin2`).
+    pub lin2: Linear<B>,
+    /// Output layer (PyG `lin3`).
+    pub lin3: Linear<B>,
+    dropout: Dropout,
+    #[module(skip)]
+    readout: GlobalPool,
+    #[module(skip)]
+    architecture: Architecture,
+    d_input: usize,
+}
+
+/// One pooling step of a forward pass, for inspection and parity checks.
+#[derive(Debug, Clone)]
+pub struct PoolTrace<B: Backend> {
+    /// Input node id (within this pooling's input) of each kept node `[K]` (PyG's `perm`).
+    pub perm: Tensor<B, 1, Int>,
+    /// Kept nodes per graph.
+    pub node_counts: Vec<usize>,
+    /// Kept edges per graph.
+    pub edge_counts: Vec<usize>,
+}
+
+/// A forward pass with its pooling steps.
+#[derive(Debug, Clone)]
+pub struct ClassifierTrace<B: Backend> {
+    /// Log-probabilities `[G, num_classes]`.
+    pub log_probs: Tensor<B, 2>,
+    /// The summed (hierarchical) or single (global) readout `[G, r]` that feeds the head.
+    pub embedding: Tensor<B, 2>,
+    /// Each pooling, in order.
+    pub pools: Vec<PoolTrace<B>>,
+}
+
+impl HierarchicalClassifierConfig {
+    /// Width of the readout that feeds the head.
+    pub fn readout_width(&self) -> usize {
+        let pooled = match self.architecture {
+            Architecture::Hierarchical => self.hidden,
+            Architecture::Global => self.hidden * self.num_blocks,
+        };
+        self.readout.output_width(pooled)
+    }
+
+    /// Checks the configuration without building anything.
+    ///
+    /// # Errors
+    /// [`PoolError::ZeroWidth`] for a zero width, block count or class count (and a hidden width
+    /// of 1, which would leave the second head layer empty), [`PoolError::InvalidRatio`] and
+    /// friends for an invalid selection, [`PoolError::InvalidMultiplier`] for a dropout outside
+    /// `[0, 1)` (reported as its value).
+    pub fn validate(&self) -> Result<()> {
+        for (what, value, min) in [
+            ("input width", self.d_input, 1),
+            ("number of classes", self.num_classes, 1),
+            ("hidden width (at least 2)", self.hidden, 2),
+            ("number of blocks", self.num_blocks, 1),
+        ] {
+            if value < min {
+                return Err(PoolError::ZeroWidth { what });
+            }
+        }
+        if !(0.0..1.0).contains(&self.dropout) {
+            return Err(PoolError::InvalidMultiplier(self.dropout));
+        }
+        self.selection.validate()
+    }
+
+    /// Builds the classifier with PyTorch's default initialisation.
+    ///
+    /// # Errors
+    /// As [`validate`](Self::validate).
+    pub fn init<B: Backend>(&self, device: &B::Device) -> Result<HierarchicalClassifier<B>> {
+        self.validate()?;
+        let h = self.hidden;
+        let convs = (0..self.num_blocks)
+            .map(|i| {
+                ConvConfig::new(self.conv, if i == 0 { self.d_input } else { h }, h).init(device)
+            })
+            .collect();
+        let pool_width = match self.architecture {
+            Architecture::Hierarchical => h,
+            Architecture::Global => h * self.num_blocks,
+        };
+        let num_pools = match self.architecture {
+            Architecture::Hierarchical => self.num_blocks,
+            Architecture::Global => 1,
+        };
+        let pools = (0..num_pools)
+            .map(|_| self.init_pool(pool_width, device))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(HierarchicalClassifier {
+            convs,
+            pools,
+            lin1: LinearConfig::new(self.readout_width(), h).init(device),
+            lin2: LinearConfig::new(h, h / 2).init(device),
+            lin3: LinearConfig::new(h / 2, self.num_classes).init(device),
+            dropout: DropoutConfig::new(self.dropout).init(),
+            readout: self.readout,
+            architecture: self.architecture,
+            d_input: self.d_input,
+        })
+    }
+
+    /// The scoring GNN SAG pooling uses (see [`sag_scorer`](Self::sag_scorer)).
+    pub fn scorer(&self) -> ConvKind {
+        match (self.sag_scorer, self.conv) {
+            (Some(kind), _) => kind,
+            (None, ConvKind::Gin) => ConvKind::Graph,
+            (None, kind) => kind,
+        }
+    }
+
+    fn init_pool<B: Backend>(&self, width: usize, device: &B::Device) -> Result<BlockPool<B>> {
+        Ok(match self.pool {
+            PoolKind::TopK => {
+                BlockPool::TopK(TopKPoolingConfig::new(width, self.selection).init(device)?)
+            }
+            PoolKind::Sag => BlockPool::Sag(
+                SagPoolingConfig::new(width, self.selection)
+                    .with_scorer(self.scorer())
+                    .init(device)?,
+            ),
+        })
+    }
+}
+
+impl<B: Backend> HierarchicalClassifier<B> {
+    /// Classifies a batch of graphs.
+    ///
+    /// - `graphs`: `x [N, d_input]`, edges `[2, E]` (edge weights, when present, reach the
+    ///   convolutions); labels are not used
+    /// - returns **log-probabilities** `[G, num_classes]` (`log_softmax` of the logits, as PyG's
+    ///   example), so the loss is the negative log-likelihood and `exp` gives probabilities
+    ///
+    /// Dropout is active only on an autodiff backend (Burn's rule): evaluate on
+    /// [`AutodiffModule::valid`](burn::module::AutodiffModule::valid).
+    ///
+    /// # Errors
+    /// [`PoolError::FeatureWidth`] when the batch does not have `d_input` node features. Every
+    /// later width is fixed by construction (convolutions output `hidden` features, which is the
+    /// pooling width), so this is the only data-dependent error.
+    pub fn forward(&self, graphs: GraphBatch<B>) -> Result<Tensor<B, 2>> {
+        Ok(self.forward_traced(graphs)?.log_probs)
+    }
+
+    /// As [`forward`](Self::forward), also returning the readout and every pooling's `perm`
+    /// and kept node and edge counts.
+    ///
+    /// # Errors
+    /// As [`forward`](Self::forward).
+    pub fn forward_traced(&self, graphs: GraphBatch<B>) -> Result<ClassifierTrace<B>> {
+        if graphs.num_features() != self.d_input {
+            return Err(PoolError::FeatureWidth {
+                layer: "HierarchicalClassifier",
+                expected: self.d_input,
+                found: graphs.num_features(),
+            });
+        }
+        let mut traces = Vec::with_capacity(self.pools.len());
+        let mut record = |pooled: &Pooled<B>| {
+            traces.push(PoolTrace {
+                perm: pooled.perm.clone(),
+                node_counts: pooled.graphs.node_counts().to_vec(),
+                edge_counts: pooled.graphs.edge_counts().to_vec(),
+            })
+        };
+        let embedding = match self.architecture {
+            Architecture::Hierarchical => {
+                let mut graphs = graphs;
+                let mut sum: Option<Tensor<B, 2>> = None;
+                for (conv, pool) in self.convs.iter().zip(&self.pools) {
+                    let x = relu(conv.forward(
+                        graphs.x().clone(),
+                        graphs.edge_index(),
+                        graphs.edge_weight(),
+                    ));
+                    let pooled = pool.forward(graphs.with_x(x)?)?;
+                    record(&pooled);
+                    let read = self
+                        .readout
+                        .apply(pooled.graphs.x().clone(), pooled.graphs.segments());
+                    sum = Some(match sum {
+                        Some(acc) => acc + read,
+                        None => read,
+                    });
+                    graphs = pooled.graphs;
+                }
+                // `init` builds at least one block (validated), so `sum` is set.
+                sum.ok_or(PoolError::ZeroWidth {
+                    what: "number of blocks",
+                })?
+            }
+            Architecture::Global => {
+                let mut x = graphs.x().clone();
+                let mut layers = Vec::with_capacity(self.convs.len());
+                for conv in &self.convs {
+                    x = relu(conv.forward(x, graphs.edge_index(), graphs.edge_weight()));
+                    layers.push(x.clone());
+                }
+                let pool = self.pools.first().ok_or(PoolError::ZeroWidth {
+                    what: "number of blocks",
+                })?;
+                let pooled = pool.forward(graphs.with_x(Tensor::cat(layers, 1))?)?;
+                record(&pooled);
+                self.readout
+                    .apply(pooled.graphs.x().clone(), pooled.graphs.segments())
+            }
+        };
+        let x = relu(self.lin1.forward(embedding.clone()));
+        let x = self.dropout.forward(x);
+        let x = relu(self.lin2.forward(x));
+        let log_probs = log_softmax(self.lin3.forward(x), 1);
+        Ok(ClassifierTrace {
+            log_probs,
+            embedding,
+            pools: traces,
+        })
+    }
+
+    /// Node features the classifier expects.
+    pub fn d_input(&self) -> usize {
+        self.d_input
+    }
+
+    /// Number of classes it predicts.
+    pub fn num_classes(&self) -> usize {
+        self.lin3.weight.dims()[1]
+    }
+}
+
+/// Mean negative log-likelihood of `targets` `[G]` under `log_probs` `[G, C]` (PyTorch's
+/// `F.nll_loss`), as a `[1]` tensor. Targets must be below `C` (checked by the caller).
+pub fn nll_loss<B: Backend>(log_probs: Tensor<B, 2>, targets: Tensor<B, 1, Int>) -> Tensor<B, 1> {
+    let [rows, _] = log_probs.dims();
+    log_probs.gather(1, targets.reshape([rows, 1])).mean().neg()
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use burn::module::{ModuleVisitor, Param};
+    use burn::tensor::backend::AutodiffBackend;
+    use gnn_core::{Graph, host};
+
+    /// Small graphs of 1..7 nodes with 3 features, labels 0..2.
+    pub(crate) fn tiny_graphs(count: usize) -> Vec<Graph> {
+        (0..count)
+            .map(|g| {
+                let n = 1 + g % 7;
+                let x = (0..n * 3)
+                    .map(|i| ((i * 7 + g * 3) % 11) as f32 / 11.0 - 0.3)
+                    .collect();
+                let mut edges = Vec::new();
+                for i in 1..n {
+                    edges.push((i - 1, i));
+                    edges.push((i, i - 1));
+                }
+                if n > 3 {
+                    edges.push((0, n - 1));
+                    edges.push((n - 1, 0));
+                }
+                Graph::new(n, 3, x, edges)
+                    .expect("valid graph")
+                    .with_label(g % 3)
+            })
+            .collect()
+    }
+
+    fn variants() -> Vec<HierarchicalClassifierConfig> {
+        let mut out = Vec::new();
+        for conv in [
+            ConvKind::Graph,
+            ConvKind::Gcn,
+            ConvKind::Gin,
+            ConvKind::Sage,
+        ] {
+            for (pool, arch) in [
+                (PoolKind::TopK, Architecture::Hierarchical),
+                (PoolKind::Sag, Architecture::Hierarchical),
+                (PoolKind::Sag, Architecture::Global),
+            ] {
+                out.push(
+                    HierarchicalClassifierConfig::new(3, 3)
+                        .with_hidden(8)
+                        .with_conv(conv)
+                        .with_pool(pool)
+                        .with_architecture(arch),
+                );
+            }
+        }
+        out
+    }
+
+    fn output_shapes_for_every_variant<B: Backend>(device: &B::Device) {
+        let graphs = GraphBatch::<B>::from_graphs(&tiny_graphs(5), device).expect("batch");
+        for config in variants() {
+            let model = config.init::<B>(device).expect("valid config");
+            let trace = model.forward_traced(graphs.clone()).expect("forward");
+            assert_eq!(trace.log_probs.dims(), [5, 3], "{config}");
+            assert_eq!(
+                trace.embedding.dims(),
+                [5, config.readout_width()],
+                "{config}"
+            );
+            let expected_pools = if config.architecture == Architecture::Global {
+                1
+            } else {
+                3
+            };
+            assert_eq!(trace.pools.len(), expected_pools);
+            // Probabilities sum to one.
+            let sums = host::floats(trace.log_probs.exp().sum_dim(1));
+            assert!(sums.iter().all(|s| (s - 1.0).abs() < 1e-5), "{sums:?}");
+            // Ratio 0.8 keeps ceil(0.8 n) nodes per graph.
+            assert_eq!(trace.pools[0].node_counts, vec![1, 2, 3, 4, 4]);
+        }
+    }
+
+    fn rejects_wrong_width_and_bad_config<B: Backend>(device: &B::Device) {
+        let model = HierarchicalClassifierConfig::new(4, 2)
+            .with_hidden(8)
+            .init::<B>(device)
+            .expect("valid");
+        let graphs = GraphBatch::<B>::from_graphs(&tiny_graphs(3), device).expect("batch");
+        assert!(matches!(
+            model.forward(graphs),
+            Err(PoolError::FeatureWidth {
+                expected: 4,
+                found: 3,
+                ..
+            })
+        ));
+        assert!(
+            HierarchicalClassifierConfig::new(3, 2)
+                .with_num_blocks(0)
+                .init::<B>(device)
+                .is_err()
+        );
+        assert!(
+            HierarchicalClassifierConfig::new(3, 2)
+                .with_selection(Selection::Ratio(1.5))
+                .init::<B>(device)
+                .is_err()
+        );
+        assert!(
+            HierarchicalClassifierConfig::new(3, 2)
+                .with_dropout(1.0)
+                .init::<B>(device)
+                .is_err()
+        );
+    }
+
+    /// Collects the gradient norm of every float parameter, with its module path.
+    struct GradNorms<'a, B: AutodiffBackend> {
+        grads: &'a B::Gradients,
+        path: Vec<String>,
+        found: Vec<(String, Option<f64>)>,
+    }
+
+    impl<B: AutodiffBackend> ModuleVisitor<B> for GradNorms<'_, B> {
+        fn enter_module(&mut self, name: &str, _container_type: &str) {
+            self.path.push(name.to_string());
+        }
+        fn exit_module(&mut self, _name: &str, _container_type: &str) {
+            self.path.pop();
+        }
+        fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<B, D>>) {
+            let norm = param
+                .val()
+                .grad(self.grads)
+                .map(|g| host::floats(g.abs().sum())[0]);
+            self.found.push((self.path.join("."), norm));
+        }
+    }
+
+    fn gradients_reach_every_parameter<B: AutodiffBackend>(device: &B::Device) {
+        B::seed(device, 7);
+        let graphs = GraphBatch::<B>::from_graphs(&tiny_graphs(12), device).expect("batch");
+        let targets = graphs.y().expect("labelled").clone();
+        for config in variants() {
+            // Dropout off so that no unit of the head is zeroed by chance.
+            let model = config
+                .clone()
+                .with_dropout(0.0)
+                .init::<B>(device)
+                .expect("valid");
+            let loss = nll_loss(
+                model.forward(graphs.clone()).expect("forward"),
+                targets.clone(),
+            );
+            let grads = loss.backward();
+            let mut visitor = GradNorms::<B> {
+                grads: &grads,
+                path: Vec::new(),
+                found: Vec::new(),
+            };
+            model.visit(&mut visitor);
+            assert!(visitor.found.len() >= 10, "{config}");
+            for (name, norm) in &visitor.found {
+                let norm = norm.unwrap_or(0.0);
+                // SAGPooling's sign weight `s/|s|` has gradient 0 by construction (see gnn-pool).
+                let sign_weight = config.pool == PoolKind::Sag && name.contains("select");
+                if sign_weight {
+                    continue;
+                }
+                assert!(
+                    norm > 0.0 && norm.is_finite(),
+                    "{config}: parameter {name} has gradient norm {norm}"
+                );
+            }
+            let pooling_weights = visitor
+                .found
+                .iter()
+                .filter(|(n, _)| n.contains("pools"))
+                .count();
+            assert!(pooling_weights > 0);
+        }
+    }
+
+    gnn_core::backend_tests!(
+        output_shapes_for_every_variant,
+        rejects_wrong_width_and_bad_config
+    );
+    gnn_core::autodiff_backend_tests!(gradients_reach_every_parameter);
+}
