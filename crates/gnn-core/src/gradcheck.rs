@@ -1,16 +1,13 @@
 //! Test support: gradients against central finite differences on `Autodiff<NdArray<f64>>`, and
 //! seeded random data shared by the tests of every module.
 
-use burn::backend::{Autodiff, NdArray};
 use burn::tensor::{Tensor, TensorData, backend::Backend};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
 /// The float-64 autodiff backend of the gradient checks.
-pub(crate) type B64 = Autodiff<NdArray<f64>>;
+pub(crate) type B64 = crate::testing::F64Backend;
 
-/// Step of the central differences.
-pub(crate) const EPS: f64 = 1e-6;
 /// Default tolerance of a gradient check: `|autodiff − fd| <= TOL · (1 + |fd|)`.
 pub(crate) const TOL: f64 = 1e-6;
 
@@ -55,51 +52,7 @@ pub(crate) fn weighted_sum<B: Backend, const D: usize>(t: Tensor<B, D>, seed: u6
     (t * weights).sum()
 }
 
-fn scalar(t: Tensor<B64, 1>) -> f64 {
-    assert_eq!(t.dims(), [1], "the loss must be a scalar");
-    t.into_data().iter::<f64>().next().expect("one value")
-}
-
-/// Checks the autodiff gradient of `loss` at `at` against central finite differences (step
-/// [`EPS`]): every entry must satisfy `|autodiff − fd| <= tol · (1 + |fd|)`. Returns the autodiff
-/// gradient (zeros when `loss` does not depend on its argument).
-///
-/// `loss` is called once on a tracked copy of `at` (for the autodiff gradient) and twice per
-/// entry on untracked perturbed copies. To check a parameter of a module, let `loss` put its
-/// argument into a clone of the module (`Param::from_tensor`), reshaping it as needed.
-#[track_caller]
-pub(crate) fn check_gradient(
-    what: &str,
-    at: &Tensor<B64, 2>,
-    loss: impl Fn(Tensor<B64, 2>) -> Tensor<B64, 1>,
-    tol: f64,
-) -> Vec<f64> {
-    let shape = at.dims();
-    let values: Vec<f64> = at.to_data().iter::<f64>().collect();
-    let dev = device();
-    let tracked = tensor::<B64, 2>(&values, shape, &dev).require_grad();
-    let grads = loss(tracked.clone()).backward();
-    let analytic: Vec<f64> = match tracked.grad(&grads) {
-        Some(g) => g.into_data().iter::<f64>().collect(),
-        None => vec![0.0; values.len()],
-    };
-    assert_eq!(analytic.len(), values.len(), "{what}: gradient shape");
-    for i in 0..values.len() {
-        let mut shifted = values.clone();
-        shifted[i] = values[i] + EPS;
-        let plus = scalar(loss(tensor(&shifted, shape, &dev)));
-        shifted[i] = values[i] - EPS;
-        let minus = scalar(loss(tensor(&shifted, shape, &dev)));
-        let numeric = (plus - minus) / (2.0 * EPS);
-        let diff = (analytic[i] - numeric).abs();
-        assert!(
-            diff <= tol * (1.0 + numeric.abs()),
-            "{what}: d loss / d entry {i} of {shape:?}: autodiff {}, finite differences {numeric} (|diff| {diff:e})",
-            analytic[i]
-        );
-    }
-    analytic
-}
+pub(crate) use crate::testing::check_gradient;
 
 /// Test graph shared by the layer tests: seven nodes, node 5 with out-edges only, node 6
 /// isolated, a duplicate edge, no self loop.

@@ -2,7 +2,7 @@
 //!
 //! A test is written once as a generic function, then instantiated per backend:
 //!
-//! ```ignore
+//! ```text
 //! fn sums_rows<B: Backend>(device: &B::Device) { /* ... */ }
 //! fn sums_gradients<B: AutodiffBackend>(device: &B::Device) { /* ... */ }
 //! gnn_core::backend_tests!(sums_rows);
@@ -61,7 +61,16 @@ macro_rules! autodiff_backend_tests {
     };
 }
 
-use burn::tensor::{Tensor, backend::Backend};
+use burn::backend::{Autodiff, NdArray};
+use burn::tensor::{Tensor, TensorData, backend::Backend};
+
+/// The float-64 autodiff backend of gradient checks (`Flex` and `Wgpu` are float-32 only).
+pub type F64Backend = Autodiff<NdArray<f64>>;
+type B64 = F64Backend;
+
+/// Step of the central differences in [`check_gradient`].
+pub const FD_STEP: f64 = 1e-6;
+
 
 /// Asserts that two float tensors have the same shape and agree within `atol + rtol·|expected|`,
 /// naming the worst entry when they do not.
@@ -90,3 +99,50 @@ pub fn assert_close<B: Backend, const D: usize>(
         worst.3
     );
 }
+
+fn scalar(t: Tensor<B64, 1>) -> f64 {
+    assert_eq!(t.dims(), [1], "the loss must be a scalar");
+    t.into_data().iter::<f64>().next().expect("one value")
+}
+
+/// Checks the autodiff gradient of `loss` at `at` against central finite differences (step
+/// [`FD_STEP`]): every entry must satisfy `|autodiff − fd| <= tol · (1 + |fd|)`. Returns the autodiff
+/// gradient (zeros when `loss` does not depend on its argument).
+///
+/// `loss` is called once on a tracked copy of `at` (for the autodiff gradient) and twice per
+/// entry on untracked perturbed copies. To check a parameter of a module, let `loss` put its
+/// argument into a clone of the module (`Param::from_tensor`), reshaping it as needed.
+#[track_caller]
+pub fn check_gradient(
+    what: &str,
+    at: &Tensor<B64, 2>,
+    loss: impl Fn(Tensor<B64, 2>) -> Tensor<B64, 1>,
+    tol: f64,
+) -> Vec<f64> {
+    let shape = at.dims();
+    let values: Vec<f64> = at.to_data().iter::<f64>().collect();
+    let dev = Default::default();
+    let tracked = Tensor::<B64, 2>::from_data(TensorData::new(values.clone(), shape), &dev).require_grad();
+    let grads = loss(tracked.clone()).backward();
+    let analytic: Vec<f64> = match tracked.grad(&grads) {
+        Some(g) => g.into_data().iter::<f64>().collect(),
+        None => vec![0.0; values.len()],
+    };
+    assert_eq!(analytic.len(), values.len(), "{what}: gradient shape");
+    for i in 0..values.len() {
+        let mut shifted = values.clone();
+        shifted[i] = values[i] + FD_STEP;
+        let plus = scalar(loss(Tensor::from_data(TensorData::new(shifted.clone(), shape), &dev)));
+        shifted[i] = values[i] - FD_STEP;
+        let minus = scalar(loss(Tensor::from_data(TensorData::new(shifted.clone(), shape), &dev)));
+        let numeric = (plus - minus) / (2.0 * FD_STEP);
+        let diff = (analytic[i] - numeric).abs();
+        assert!(
+            diff <= tol * (1.0 + numeric.abs()),
+            "{what}: d loss / d entry {i} of {shape:?}: autodiff {}, finite differences {numeric} (|diff| {diff:e})",
+            analytic[i]
+        );
+    }
+    analytic
+}
+

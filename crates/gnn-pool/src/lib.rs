@@ -26,6 +26,9 @@ pub mod sag_pool;
 pub mod select;
 pub mod topk_pool;
 
+#[cfg(test)]
+mod gradient_tests;
+
 pub use cluster_pool::{avg_pool, cluster_pool, max_pool};
 pub use error::{PoolError, Result};
 pub use pooled::Pooled;
