@@ -30,8 +30,11 @@ use rand_distr::StandardNormal;
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 enum Scale {
+    #[value(name = "S", alias = "s")]
     S,
+    #[value(name = "M", alias = "m")]
     M,
+    #[value(name = "L", alias = "l")]
     L,
 }
 
@@ -46,7 +49,7 @@ enum BackendName {
 #[command(about = "Times the pooling layers on PyG's micro-benchmark workloads")]
 struct Args {
     /// Workload size.
-    #[arg(long, value_enum, default_value = "s")]
+    #[arg(long, value_enum, default_value = "S")]
     scale: Scale,
     /// Backend to time.
     #[arg(long, value_enum, default_value = "flex")]

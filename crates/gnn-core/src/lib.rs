@@ -24,4 +24,4 @@ pub mod testing;
 pub use batch::{GraphBatch, GraphBatchParts};
 pub use error::{GraphError, Result};
 pub use graph::{EdgeAttr, Graph};
-pub use segment::Segments;
+pub use segment::{Segments, reshape};

@@ -101,20 +101,16 @@ impl<B: Backend> Segments<B> {
     /// The padded layout `[num_segments, max_count]` used by dense reductions.
     pub fn dense_layout(&self) -> DenseLayout<B> {
         let width = self.max_count();
-        let device = self.device();
+        let rows = self.num_rows();
         let mut gather = Vec::with_capacity(self.num_segments() * width);
-        let mut padding = Vec::with_capacity(self.num_segments() * width);
         for (segment, &count) in self.counts.iter().enumerate() {
             let start = self.offsets[segment];
-            for slot in 0..width {
-                // Padding slots point at row 0; their values are masked out and get no gradient.
-                gather.push(if slot < count { start + slot } else { 0 });
-                padding.push(slot >= count);
-            }
+            // Padding slots point one past the last row, where `densify` appends the fill row.
+            gather.extend((0..width).map(|slot| if slot < count { start + slot } else { rows }));
         }
         DenseLayout {
-            gather: host::index_tensor(&gather, &device),
-            padding: host::bool_tensor(padding, [self.num_segments(), width], &device),
+            gather: host::index_tensor(&gather, &self.device()),
+            counts: self.counts.clone(),
             width,
         }
     }
@@ -123,33 +119,42 @@ impl<B: Backend> Segments<B> {
 /// Where each slot of a padded `[num_segments, width]` layout takes its row from.
 #[derive(Debug, Clone)]
 pub struct DenseLayout<B: Backend> {
-    /// Row index for every slot, `[num_segments * width]` (padding slots point at row 0).
+    /// Row index for every slot, `[num_segments * width]`; padding slots hold `n` (the number
+    /// of rows), the index of the fill row [`DenseLayout::densify`] appends.
     pub gather: Tensor<B, 1, Int>,
-    /// `true` on padding slots, `[num_segments, width]`.
-    pub padding: Tensor<B, 2, Bool>,
+    /// Rows per segment.
+    pub counts: Vec<usize>,
     /// Slots per segment: the largest segment size.
     pub width: usize,
 }
 
 impl<B: Backend> DenseLayout<B> {
     /// Gathers rows `[n, F]` into `[num_segments, width, F]`, padding slots filled with `fill`.
+    ///
+    /// One gather from `x` with a fill row appended: no mask is built or broadcast, and the
+    /// padding gets no gradient.
     pub fn densify(&self, x: Tensor<B, 2>, fill: f64) -> Tensor<B, 3> {
-        let [num_segments, width] = self.padding.dims();
+        let num_segments = self.counts.len();
         let features = x.dims()[1];
-        if num_segments * width * features == 0 {
-            // Burn's `expand` rejects a 0 in the target shape: nothing to gather anyway.
-            return Tensor::zeros([num_segments, width, features], &x.device());
+        if num_segments * self.width * features == 0 {
+            return Tensor::zeros([num_segments, self.width, features], &x.device());
         }
-        let dense = reshape(
-            x.select(0, self.gather.clone()),
-            [num_segments, width, features],
-        );
-        let padding = reshape(self.padding.clone(), [num_segments, width, 1]).expand([
-            num_segments,
-            width,
-            features,
-        ]);
-        dense.mask_fill(padding, fill)
+        let fill_row = Tensor::full([1, features], fill, &x.device());
+        let extended = Tensor::cat(vec![x, fill_row], 0);
+        reshape(
+            extended.select(0, self.gather.clone()),
+            [num_segments, self.width, features],
+        )
+    }
+
+    /// `[num_segments, width]` mask, `true` on padding slots (built on the host, uploaded).
+    pub fn padding(&self, device: &B::Device) -> Tensor<B, 2, Bool> {
+        let mask = self
+            .counts
+            .iter()
+            .flat_map(|&count| (0..self.width).map(move |slot| slot >= count))
+            .collect();
+        host::bool_tensor(mask, [self.counts.len(), self.width], device)
     }
 }
 
@@ -160,7 +165,7 @@ impl<B: Backend> DenseLayout<B> {
 /// empty (a batch of empty graphs, no edges, no features), so every reshape here goes through
 /// this function, which calls the backend's reshape directly (as `flatten` does) and keeps the
 /// autodiff graph.
-pub(crate) fn reshape<B: Backend, const D: usize, const D2: usize, K: BasicOps<B>>(
+pub fn reshape<B: Backend, const D: usize, const D2: usize, K: BasicOps<B>>(
     tensor: Tensor<B, D, K>,
     shape: [usize; D2],
 ) -> Tensor<B, D2, K> {
@@ -262,7 +267,18 @@ pub fn segment_max<B: Backend>(x: Tensor<B, 2>, segments: &Segments<B>) -> Tenso
     let dense = segments
         .dense_layout()
         .densify(x.clone().detach(), f64::NEG_INFINITY);
-    let max = reshape(dense.max_dim(1), [num_segments, features]);
+    let mut max = reshape(dense.max_dim(1), [num_segments, features]);
+    if segments.counts.contains(&0) {
+        let empty = segments.counts.iter().map(|&c| c == 0).collect();
+        let empty = host::bool_tensor(empty, [num_segments, 1], &x.device());
+        max = max.mask_fill(empty.expand([num_segments, features]), 0.0);
+    }
+    if !B::ad_enabled(&x.device()) {
+        // Inference: the dense maximum is the answer; the weighted sum below only routes the
+        // gradient (tracked-ness of a non-leaf tensor is not visible, so autodiff backends always
+        // take it).
+        return max;
+    }
     let is_max = x
         .clone()
         .detach()
@@ -311,7 +327,7 @@ pub fn to_dense_batch<B: Backend>(
 ) -> (Tensor<B, 3>, Tensor<B, 2, Bool>) {
     let features = x.dims()[1];
     let layout = segments.dense_layout();
-    let mask = layout.padding.clone().bool_not();
+    let mask = layout.padding(&x.device()).bool_not();
     if layout.width == 0 {
         return (
             Tensor::zeros([segments.num_segments(), 0, features], &x.device()),

@@ -71,7 +71,6 @@ type B64 = F64Backend;
 /// Step of the central differences in [`check_gradient`].
 pub const FD_STEP: f64 = 1e-6;
 
-
 /// Asserts that two float tensors have the same shape and agree within `atol + rtol·|expected|`,
 /// naming the worst entry when they do not.
 #[track_caller]
@@ -122,7 +121,8 @@ pub fn check_gradient(
     let shape = at.dims();
     let values: Vec<f64> = at.to_data().iter::<f64>().collect();
     let dev = Default::default();
-    let tracked = Tensor::<B64, 2>::from_data(TensorData::new(values.clone(), shape), &dev).require_grad();
+    let tracked =
+        Tensor::<B64, 2>::from_data(TensorData::new(values.clone(), shape), &dev).require_grad();
     let grads = loss(tracked.clone()).backward();
     let analytic: Vec<f64> = match tracked.grad(&grads) {
         Some(g) => g.into_data().iter::<f64>().collect(),
@@ -132,9 +132,15 @@ pub fn check_gradient(
     for i in 0..values.len() {
         let mut shifted = values.clone();
         shifted[i] = values[i] + FD_STEP;
-        let plus = scalar(loss(Tensor::from_data(TensorData::new(shifted.clone(), shape), &dev)));
+        let plus = scalar(loss(Tensor::from_data(
+            TensorData::new(shifted.clone(), shape),
+            &dev,
+        )));
         shifted[i] = values[i] - FD_STEP;
-        let minus = scalar(loss(Tensor::from_data(TensorData::new(shifted.clone(), shape), &dev)));
+        let minus = scalar(loss(Tensor::from_data(
+            TensorData::new(shifted.clone(), shape),
+            &dev,
+        )));
         let numeric = (plus - minus) / (2.0 * FD_STEP);
         let diff = (analytic[i] - numeric).abs();
         assert!(
@@ -145,4 +151,3 @@ pub fn check_gradient(
     }
     analytic
 }
-

@@ -3,8 +3,8 @@ use burn::module::Module;
 use burn::nn::{Linear, LinearConfig};
 use burn::tensor::{Int, Tensor, backend::Backend};
 
-use super::apply_linear;
-use crate::structure::{Aggregation, aggregate};
+use super::{apply_linear, linear_of_aggregate};
+use crate::structure::Aggregation;
 
 /// Configuration of a [`GraphConv`].
 #[derive(Config, Debug)]
@@ -61,13 +61,13 @@ impl<B: Backend> GraphConv<B> {
         edge_index: &Tensor<B, 2, Int>,
         edge_weight: Option<&Tensor<B, 1>>,
     ) -> Tensor<B, 2> {
-        let neighbours = aggregate(
+        linear_of_aggregate(
+            &self.lin_rel,
             x.clone(),
             edge_index,
-            edge_weight.cloned(),
+            edge_weight,
             self.aggregation,
-        );
-        apply_linear(&self.lin_rel, neighbours) + apply_linear(&self.lin_root, x)
+        ) + apply_linear(&self.lin_root, x)
     }
 }
 

@@ -19,6 +19,8 @@ use burn::nn::Linear;
 use burn::tensor::{Int, Tensor, backend::Backend};
 use serde::{Deserialize, Serialize};
 
+use crate::structure::{Aggregation, aggregate};
+
 /// `linear.forward(x)` that also accepts no rows or no input features: NdArray's matmul
 /// divides by zero on a zero-size operand, and a batch of empty graphs has no node.
 pub(crate) fn apply_linear<B: Backend>(linear: &Linear<B>, x: Tensor<B, 2>) -> Tensor<B, 2> {
@@ -32,6 +34,39 @@ pub(crate) fn apply_linear<B: Backend>(linear: &Linear<B>, x: Tensor<B, 2>) -> T
         Some(bias) if rows > 0 => zeros + bias.val().unsqueeze_dim::<2>(0),
         _ => zeros,
     }
+}
+
+/// `linear(⊕_{j → i} w_ji · x_j)` in the cheaper order.
+///
+/// A linear map commutes with sum and mean aggregation, so when it narrows the features
+/// (`d_output < d_input`, e.g. SAGPooling's one-channel scorer) it is applied to the nodes first
+/// and only `d_output` values per edge are gathered and scattered. Max does not commute.
+pub(crate) fn linear_of_aggregate<B: Backend>(
+    linear: &Linear<B>,
+    x: Tensor<B, 2>,
+    edge_index: &Tensor<B, 2, Int>,
+    edge_weight: Option<&Tensor<B, 1>>,
+    aggregation: Aggregation,
+) -> Tensor<B, 2> {
+    let [rows, d_input] = x.dims();
+    let weight = linear.weight.val();
+    let d_output = weight.dims()[1];
+    if d_output < d_input && rows > 0 && aggregation != Aggregation::Max {
+        let aggregated = aggregate(
+            x.matmul(weight),
+            edge_index,
+            edge_weight.cloned(),
+            aggregation,
+        );
+        return match &linear.bias {
+            Some(bias) => aggregated + bias.val().unsqueeze_dim::<2>(0),
+            None => aggregated,
+        };
+    }
+    apply_linear(
+        linear,
+        aggregate(x, edge_index, edge_weight.cloned(), aggregation),
+    )
 }
 
 /// Which message passing layer to build.

@@ -3,8 +3,8 @@ use burn::module::Module;
 use burn::nn::{Linear, LinearConfig};
 use burn::tensor::{Int, Tensor, backend::Backend};
 
-use super::apply_linear;
-use crate::structure::{Aggregation, aggregate};
+use super::{apply_linear, linear_of_aggregate};
+use crate::structure::Aggregation;
 
 /// Configuration of a [`SageConv`].
 #[derive(Config, Debug)]
@@ -56,13 +56,13 @@ impl<B: Backend> SageConv<B> {
         edge_index: &Tensor<B, 2, Int>,
         edge_weight: Option<&Tensor<B, 1>>,
     ) -> Tensor<B, 2> {
-        let neighbours = aggregate(
+        linear_of_aggregate(
+            &self.lin_l,
             x.clone(),
             edge_index,
-            edge_weight.cloned(),
+            edge_weight,
             self.aggregation,
-        );
-        apply_linear(&self.lin_l, neighbours) + apply_linear(&self.lin_r, x)
+        ) + apply_linear(&self.lin_r, x)
     }
 }
 

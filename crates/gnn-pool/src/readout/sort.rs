@@ -1,7 +1,7 @@
 use burn::config::Config;
 use burn::module::Module;
 use burn::tensor::{Tensor, backend::Backend};
-use gnn_core::{Segments, host};
+use gnn_core::Segments;
 
 use crate::error::{PoolError, Result};
 
@@ -53,23 +53,16 @@ impl SortAggregation {
             )
             .reshape([num_graphs, width]);
         let order = key.argsort_descending(1).narrow(1, 0, keep);
-        // Padding slots point at node 0; they are zeroed below.
-        let padding: Vec<bool> = graphs
-            .counts()
-            .iter()
-            .flat_map(|&count| (0..keep).map(move |slot| slot >= count))
-            .collect();
+        // Padding slots hold row index `rows`: a zero row appended to `x`.
         let rows_in_order = layout
             .gather
             .clone()
             .reshape([num_graphs, width])
             .gather(1, order)
             .reshape([num_graphs * keep]);
-        let padding = host::bool_tensor::<B>(padding, [num_graphs * keep, 1], &device)
-            .expand([num_graphs * keep, features]);
-        let kept = x
+        let extended = Tensor::cat(vec![x, Tensor::zeros([1, features], &device)], 0);
+        let kept = extended
             .select(0, rows_in_order)
-            .mask_fill(padding, 0.0)
             .reshape([num_graphs, keep * features]);
         if keep == self.k {
             kept
