@@ -46,21 +46,31 @@ impl<B: Backend> PathOrStar<B> {
 
     /// `graphs` with one feature per node → class logits `[num_graphs, 2]`.
     fn forward(&self, graphs: GraphBatch<B>) -> Result<Tensor<B, 2>, PoolError> {
-        let x = self.activation.forward(self.conv.forward(graphs.x().clone(), graphs.edge_index(), None));
+        let x = self.activation.forward(self.conv.forward(
+            graphs.x().clone(),
+            graphs.edge_index(),
+            None,
+        ));
         let pooled = self.pool.forward(graphs.with_x(x)?)?; // a smaller batch of graphs
-        let per_graph = self.readout.forward(pooled.graphs.x().clone(), pooled.graphs.segments())?;
+        let per_graph = self
+            .readout
+            .forward(pooled.graphs.x().clone(), pooled.graphs.segments())?;
         Ok(self.head.forward(per_graph)) // one row per graph
     }
 }
 
 fn path(n: usize) -> Graph {
     let edges = (1..n).flat_map(|i| [(i - 1, i), (i, i - 1)]).collect();
-    Graph::new(n, 1, vec![1.0; n], edges).expect("valid").with_label(0)
+    Graph::new(n, 1, vec![1.0; n], edges)
+        .expect("valid")
+        .with_label(0)
 }
 
 fn star(n: usize) -> Graph {
     let edges = (1..n).flat_map(|i| [(0, i), (i, 0)]).collect();
-    Graph::new(n, 1, vec![1.0; n], edges).expect("valid").with_label(1)
+    Graph::new(n, 1, vec![1.0; n], edges)
+        .expect("valid")
+        .with_label(1)
 }
 
 fn accuracy<B: AutodiffBackend>(model: &PathOrStar<B>, batch: &GraphBatch<B>) -> f64 {
@@ -70,7 +80,6 @@ fn accuracy<B: AutodiffBackend>(model: &PathOrStar<B>, batch: &GraphBatch<B>) ->
     let correct = predicted.equal(labels).int().sum().into_scalar();
     correct.elem::<f64>() / batch.num_graphs() as f64
 }
-
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let device = Default::default();
@@ -85,7 +94,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let logits = model.forward(batch.clone())?;
         let loss = loss_fn.forward(logits, batch.y().expect("labelled").clone());
         if step % 20 == 0 {
-            println!("step {step}: loss {:.4}", loss.clone().into_scalar().elem::<f64>());
+            println!(
+                "step {step}: loss {:.4}",
+                loss.clone().into_scalar().elem::<f64>()
+            );
         }
         let grads = GradientsParams::from_grads(loss.backward(), &model);
         model = optimizer.step(1e-2, model, grads);
