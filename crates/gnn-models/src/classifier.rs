@@ -492,47 +492,56 @@ pub(crate) mod tests {
         }
     }
 
+    /// Every parameter gets a nonzero, finite gradient. A random initialisation can leave a
+    /// ReLU dead for every node (then the layers below it get exactly zero), and tests share the
+    /// backend's random generator, so each parameter must receive a gradient in at least one of
+    /// three initialisations: this checks that the gradient path exists, not init luck.
     fn gradients_reach_every_parameter<B: AutodiffBackend>(device: &B::Device) {
-        B::seed(device, 7);
         let graphs = GraphBatch::<B>::from_graphs(&tiny_graphs(12), device).expect("batch");
         let targets = graphs.y().expect("labelled").clone();
         for config in variants() {
-            // Dropout off so that no unit of the head is zeroed by chance.
-            let model = config
-                .clone()
-                .with_dropout(0.0)
-                .init::<B>(device)
-                .expect("valid");
-            let loss = nll_loss(
-                model.forward(graphs.clone()).expect("forward"),
-                targets.clone(),
-            );
-            let grads = loss.backward();
-            let mut visitor = GradNorms::<B> {
-                grads: &grads,
-                path: Vec::new(),
-                found: Vec::new(),
-            };
-            model.visit(&mut visitor);
-            assert!(visitor.found.len() >= 10, "{config}");
-            for (name, norm) in &visitor.found {
-                let norm = norm.unwrap_or(0.0);
+            let mut reached: Vec<(String, bool)> = Vec::new();
+            for attempt in 0..3 {
+                B::seed(device, 7 + attempt);
+                // Dropout off so that no unit of the head is zeroed by chance.
+                let model = config
+                    .clone()
+                    .with_dropout(0.0)
+                    .init::<B>(device)
+                    .expect("valid");
+                let log_probs = model.forward(graphs.clone()).expect("forward");
+                let grads = nll_loss(log_probs, targets.clone()).backward();
+                let mut visitor = GradNorms::<B> {
+                    grads: &grads,
+                    path: Vec::new(),
+                    found: Vec::new(),
+                };
+                model.visit(&mut visitor);
+                if reached.is_empty() {
+                    reached = visitor
+                        .found
+                        .iter()
+                        .map(|(name, _)| (name.clone(), false))
+                        .collect();
+                }
+                for ((_, ok), (_, norm)) in reached.iter_mut().zip(&visitor.found) {
+                    *ok |= norm.is_some_and(|n| n > 0.0 && n.is_finite());
+                }
+            }
+            assert!(reached.len() >= 10, "{config}");
+            for (name, ok) in &reached {
                 // SAGPooling's sign weight `s/|s|` has gradient 0 by construction (see gnn-pool).
                 let sign_weight = config.pool == PoolKind::Sag && name.contains("select");
-                if sign_weight {
-                    continue;
-                }
                 assert!(
-                    norm > 0.0 && norm.is_finite(),
-                    "{config}: parameter {name} has gradient norm {norm}"
+                    *ok || sign_weight,
+                    "{config}: parameter {name} never gets a gradient"
                 );
             }
-            let pooling_weights = visitor
-                .found
+            let pooling = reached
                 .iter()
-                .filter(|(n, _)| n.contains("pools"))
+                .filter(|(n, ok)| n.contains("pools") && *ok)
                 .count();
-            assert!(pooling_weights > 0);
+            assert!(pooling > 0, "{config}: no pooling weight gets a gradient");
         }
     }
 

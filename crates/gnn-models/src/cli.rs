@@ -19,13 +19,6 @@ pub const DEFAULT_DATASET: &str = "BA-2Motifs";
 /// Graphs in the built-in dataset unless `--graphs` says otherwise.
 pub const DEFAULT_DATASET_GRAPHS: usize = 1000;
 
-/// Epochs on the built-in dataset unless `--epochs` says otherwise (early stopping usually ends
-/// the run sooner).
-pub const DEFAULT_DATASET_EPOCHS: usize = 60;
-
-/// Learning rate on the built-in dataset unless `--lr` says otherwise.
-pub const DEFAULT_DATASET_LR: f64 = 5e-3;
-
 /// Hierarchical graph classification with Burn: train, evaluate, list datasets.
 #[derive(Debug, Parser)]
 #[command(name = "gnn", version, about, propagate_version = true)]
@@ -158,25 +151,29 @@ pub struct TrainArgs {
     /// Dropout of the head, in [0, 1).
     #[arg(long, value_name = "P", default_value_t = 0.5)]
     pub dropout: f64,
-    /// Maximum epochs per fold [default: 100; 60 on the built-in dataset].
-    #[arg(long, value_name = "N")]
-    pub epochs: Option<usize>,
+    /// Maximum epochs per fold (early stopping usually ends a fold sooner).
+    #[arg(long, value_name = "N", default_value_t = 100)]
+    pub epochs: usize,
     /// Graphs per batch.
     #[arg(long, value_name = "B", default_value_t = 60)]
     pub batch_size: usize,
-    /// Adam learning rate [default: 5e-4; 5e-3 on the built-in dataset].
-    #[arg(long, value_name = "LR")]
-    pub lr: Option<f64>,
+    /// Adam learning rate (PyG's example: 5e-4).
+    #[arg(long, value_name = "LR", default_value_t = 5e-4)]
+    pub lr: f64,
     /// Adam weight decay.
     #[arg(long, value_name = "W", default_value_t = 1e-4)]
     pub weight_decay: f64,
+    /// Clip each parameter's gradient to this L2 norm (0: no clipping).
+    #[arg(long, value_name = "NORM", default_value_t = 0.0)]
+    pub grad_clip: f64,
     /// Early stopping: epochs without a lower validation loss.
     #[arg(long, value_name = "N", default_value_t = 20)]
     pub patience: usize,
     /// Stratified k-fold cross-validation with K folds (default: one stratified 80/10/10 split).
     #[arg(long, value_name = "K", conflicts_with = "splits")]
     pub folds: Option<usize>,
-    /// Split file of Errica et al. (e.g. NCI1_splits.json): one fold per outer split.
+    /// Split file of Errica et al. (e.g. NCI1_splits.json), one fold per outer split, or a folder
+    /// of per-fold index files (see `data::read_index_folds`).
     #[arg(long, value_name = "FILE")]
     pub splits: Option<PathBuf>,
     /// Seed of splits, initialisation, dropout and shuffling.
@@ -314,9 +311,7 @@ fn check_train(args: &TrainArgs) -> Result<(), CliError> {
             "error: --hidden must be at least 2 (the head halves it)",
         ));
     }
-    if let Some(epochs) = args.epochs {
-        positive("--epochs", epochs)?;
-    }
+    positive("--epochs", args.epochs)?;
     positive("--patience", args.patience)?;
     if !(args.ratio > 0.0 && args.ratio <= 1.0) {
         return Err(CliError::usage(format!(
@@ -330,17 +325,22 @@ fn check_train(args: &TrainArgs) -> Result<(), CliError> {
             args.dropout
         )));
     }
-    if let Some(lr) = args.lr
-        && !(lr > 0.0 && lr.is_finite())
-    {
+    if !(args.lr > 0.0 && args.lr.is_finite()) {
         return Err(CliError::usage(format!(
-            "error: --lr {lr} must be a positive number"
+            "error: --lr {} must be a positive number",
+            args.lr
         )));
     }
     if !(args.weight_decay >= 0.0 && args.weight_decay.is_finite()) {
         return Err(CliError::usage(format!(
             "error: --weight-decay {} must be a non-negative number",
             args.weight_decay
+        )));
+    }
+    if !(args.grad_clip >= 0.0 && args.grad_clip.is_finite()) {
+        return Err(CliError::usage(format!(
+            "error: --grad-clip {} must be a non-negative number",
+            args.grad_clip
         )));
     }
     if let Some(k) = args.folds
@@ -388,23 +388,15 @@ impl TrainArgs {
             .with_dropout(self.dropout)
     }
 
-    /// The optimisation settings, with the built-in dataset's defaults when it is used.
+    /// The optimisation settings.
     pub fn training(&self) -> TrainingConfig {
-        let default_dataset = self.uses_default_dataset();
         TrainingConfig::new()
-            .with_epochs(self.epochs.unwrap_or(if default_dataset {
-                DEFAULT_DATASET_EPOCHS
-            } else {
-                100
-            }))
-            .with_lr(self.lr.unwrap_or(if default_dataset {
-                DEFAULT_DATASET_LR
-            } else {
-                5e-4
-            }))
+            .with_epochs(self.epochs)
+            .with_lr(self.lr)
             .with_batch_size(self.batch_size)
             .with_weight_decay(self.weight_decay)
             .with_patience(self.patience)
+            .with_grad_clip_norm(self.grad_clip)
             .with_seed(self.seed)
     }
 }
@@ -432,7 +424,11 @@ mod tests {
         let config = args.classifier(8, 2);
         assert_eq!((config.hidden, config.num_blocks), (128, 3));
         assert_eq!(config.selection, Selection::Ratio(0.8));
-        assert_eq!(args.training().epochs, DEFAULT_DATASET_EPOCHS);
+        let training = args.training();
+        assert_eq!(
+            (training.epochs, training.batch_size, training.lr),
+            (100, 60, 5e-4)
+        );
         let tu = train(&[
             "--data-dir",
             "x",
@@ -444,7 +440,7 @@ mod tests {
             "10",
         ])
         .expect("parses");
-        assert_eq!(tu.training().epochs, 100);
+        assert!(!tu.uses_default_dataset());
         assert_eq!(tu.classifier(3, 2).architecture, Architecture::Global);
     }
 

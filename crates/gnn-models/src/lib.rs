@@ -8,3 +8,8 @@ pub mod parity;
 pub mod plot;
 pub mod report;
 pub mod train;
+
+/// The README's code blocks, compiled and run as doctests so the README stays true.
+#[doc = include_str!("../../../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

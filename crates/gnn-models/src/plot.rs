@@ -91,7 +91,13 @@ fn panel(
         .x_label_area_size(36)
         .y_label_area_size(52)
         .build_cartesian_2d(1.0..max_epoch, y_range)?;
-    chart.configure_mesh().x_desc("epoch").y_desc(what).draw()?;
+    chart
+        .configure_mesh()
+        .light_line_style(WHITE)
+        .x_label_formatter(&|x| format!("{x:.0}"))
+        .x_desc("epoch")
+        .y_desc(what)
+        .draw()?;
     for (i, (train, valid)) in series.iter().enumerate() {
         let finite = |s: &Series| {
             s.iter()

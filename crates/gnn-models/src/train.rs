@@ -18,6 +18,7 @@ use burn::data::dataloader::DataLoaderBuilder;
 use burn::module::Module;
 use burn::optim::AdamConfig;
 use burn::optim::decay::WeightDecayConfig;
+use burn::optim::grad_clipping::GradientClippingConfig;
 use burn::record::{FullPrecisionSettings, NamedMpkFileRecorder};
 use burn::tensor::backend::{AutodiffBackend, Backend};
 use burn::train::metric::store::{Aggregate, Direction, Split};
@@ -56,6 +57,9 @@ pub struct TrainingConfig {
     /// Early stopping: epochs without a lower validation loss before training stops.
     #[config(default = 20)]
     pub patience: usize,
+    /// Clip each parameter's gradient to this L2 norm before the Adam step (0 disables it).
+    #[config(default = 0.0)]
+    pub grad_clip_norm: f64,
     /// Seed of the initialisation, dropout and batch shuffling (fold `k` uses `seed + k`).
     #[config(default = 0)]
     pub seed: u64,
@@ -482,11 +486,12 @@ pub fn train_fold<B: AutodiffBackend>(
             "epochs and batch size must be at least 1".into(),
         ));
     }
-    if !(training.lr > 0.0 && training.lr.is_finite())
-        || !(training.weight_decay >= 0.0 && training.weight_decay.is_finite())
-    {
+    let non_negative = |v: f64| v >= 0.0 && v.is_finite();
+    let valid_lr = training.lr > 0.0 && training.lr.is_finite();
+    if !valid_lr || !non_negative(training.weight_decay) || !non_negative(training.grad_clip_norm) {
         return Err(TrainError::Invalid(
-            "the learning rate must be positive and the weight decay non-negative".into(),
+            "the learning rate must be positive, the weight decay and gradient clipping non-negative"
+                .into(),
         ));
     }
     std::fs::create_dir_all(dir).map_err(io_error(dir))?;
@@ -496,6 +501,11 @@ pub fn train_fold<B: AutodiffBackend>(
     let mut adam = AdamConfig::new().with_epsilon(1e-8);
     if training.weight_decay > 0.0 {
         adam = adam.with_weight_decay(Some(WeightDecayConfig::new(training.weight_decay as f32)));
+    }
+    if training.grad_clip_norm > 0.0 {
+        adam = adam.with_grad_clipping(Some(GradientClippingConfig::Norm(
+            training.grad_clip_norm as f32,
+        )));
     }
     let optim = adam.init();
 

@@ -17,7 +17,7 @@ use burn::tensor::backend::Backend;
 use gnn_models::cli::{self, BackendArg, Command, DEFAULT_DATASET, EvalArgs, TrainArgs};
 use gnn_models::data::{
     DatasetSource, Fold, GraphDataset, TuDataset, TuOptions, ba_2motifs, load_tu_dir,
-    read_errica_splits, stratified_k_fold, stratified_split,
+    read_errica_splits, read_index_folds, stratified_k_fold, stratified_split,
 };
 use gnn_models::train::{self, RunSpec, evaluate, load_model};
 
@@ -80,11 +80,31 @@ fn load_dataset(
 fn folds(args: &TrainArgs, dataset: &GraphDataset) -> Result<Vec<Fold>, String> {
     let labels = dataset.labels();
     let result = match (&args.splits, args.folds) {
+        (Some(path), _) if path.is_dir() => read_index_folds(path, labels.len()),
         (Some(path), _) => read_errica_splits(path, labels.len()),
         (None, Some(k)) => stratified_k_fold(&labels, k, 0.1, args.seed),
         (None, None) => stratified_split(&labels, 0.8, 0.1, 0.1, args.seed).map(|fold| vec![fold]),
     };
-    result.map_err(|e| e.to_string())
+    let folds = result.map_err(|e| e.to_string())?;
+    folds
+        .into_iter()
+        .map(|fold| with_validation(fold, &labels, args.seed))
+        .collect()
+}
+
+/// Split files without a validation set (DGCNN's) get one: a stratified 10% of the training
+/// graphs, for early stopping and checkpoint selection.
+fn with_validation(fold: Fold, labels: &[usize], seed: u64) -> Result<Fold, String> {
+    if !fold.valid.is_empty() {
+        return Ok(fold);
+    }
+    let train_labels: Vec<usize> = fold.train.iter().map(|&i| labels[i]).collect();
+    let inner = stratified_split(&train_labels, 0.9, 0.1, 0.0, seed).map_err(|e| e.to_string())?;
+    Ok(Fold {
+        train: inner.train.iter().map(|&i| fold.train[i]).collect(),
+        valid: inner.valid.iter().map(|&i| fold.train[i]).collect(),
+        test: fold.test,
+    })
 }
 
 fn train_command(args: &TrainArgs) -> Result<(), String> {
@@ -179,12 +199,12 @@ fn run_wgpu(_spec: &RunSpec) -> Result<gnn_models::report::RunReport, train::Tra
     ))
 }
 
-fn eval_on<B: Backend>(args: &EvalArgs, dataset: &GraphDataset) -> Result<(), String> {
+fn eval_on<B: Backend>(args: &EvalArgs, name: &str, dataset: &GraphDataset) -> Result<(), String> {
     let device = B::Device::default();
     let (model, _) = load_model::<B>(&args.checkpoint, &device).map_err(|e| e.to_string())?;
     let result = evaluate(&model, dataset, args.batch_size, &device).map_err(|e| e.to_string())?;
     println!(
-        "accuracy {:.4} | loss {:.4} | {} graphs",
+        "{name}: accuracy {:.4} | loss {:.4} | {} graphs",
         result.accuracy, result.loss, result.graphs
     );
     Ok(())
@@ -198,21 +218,20 @@ fn eval_command(args: &EvalArgs) -> Result<(), String> {
         0,
         0,
     )?;
-    print!("{name}: ");
     match args.backend {
-        BackendArg::Flex => eval_on::<Flex>(args, &dataset),
-        BackendArg::Ndarray => eval_on::<NdArray<f32>>(args, &dataset),
-        BackendArg::Wgpu => eval_wgpu(args, &dataset),
+        BackendArg::Flex => eval_on::<Flex>(args, &name, &dataset),
+        BackendArg::Ndarray => eval_on::<NdArray<f32>>(args, &name, &dataset),
+        BackendArg::Wgpu => eval_wgpu(args, &name, &dataset),
     }
 }
 
 #[cfg(feature = "wgpu")]
-fn eval_wgpu(args: &EvalArgs, dataset: &GraphDataset) -> Result<(), String> {
-    eval_on::<burn::backend::Wgpu>(args, dataset)
+fn eval_wgpu(args: &EvalArgs, name: &str, dataset: &GraphDataset) -> Result<(), String> {
+    eval_on::<burn::backend::Wgpu>(args, name, dataset)
 }
 
 #[cfg(not(feature = "wgpu"))]
-fn eval_wgpu(_args: &EvalArgs, _dataset: &GraphDataset) -> Result<(), String> {
+fn eval_wgpu(_args: &EvalArgs, _name: &str, _dataset: &GraphDataset) -> Result<(), String> {
     Err("this gnn was built without wgpu: rebuild with `--features wgpu`".into())
 }
 
