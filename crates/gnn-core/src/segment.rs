@@ -100,19 +100,7 @@ impl<B: Backend> Segments<B> {
 
     /// The padded layout `[num_segments, max_count]` used by dense reductions.
     pub fn dense_layout(&self) -> DenseLayout<B> {
-        let width = self.max_count();
-        let rows = self.num_rows();
-        let mut gather = Vec::with_capacity(self.num_segments() * width);
-        for (segment, &count) in self.counts.iter().enumerate() {
-            let start = self.offsets[segment];
-            // Padding slots point one past the last row, where `densify` appends the fill row.
-            gather.extend((0..width).map(|slot| if slot < count { start + slot } else { rows }));
-        }
-        DenseLayout {
-            gather: host::index_tensor(&gather, &self.device()),
-            counts: self.counts.clone(),
-            width,
-        }
+        DenseLayout::new(&self.counts, &self.device())
     }
 }
 
@@ -129,6 +117,24 @@ pub struct DenseLayout<B: Backend> {
 }
 
 impl<B: Backend> DenseLayout<B> {
+    /// The layout of consecutive segments of the given sizes (rows `0..Σ counts`).
+    pub fn new(counts: &[usize], device: &B::Device) -> Self {
+        let width = counts.iter().copied().max().unwrap_or(0);
+        let rows: usize = counts.iter().sum();
+        let mut gather = Vec::with_capacity(counts.len() * width);
+        let mut start = 0;
+        for &count in counts {
+            // Padding slots point one past the last row, where `densify` appends the fill row.
+            gather.extend((0..width).map(|slot| if slot < count { start + slot } else { rows }));
+            start += count;
+        }
+        DenseLayout {
+            gather: host::index_tensor(&gather, device),
+            counts: counts.to_vec(),
+            width,
+        }
+    }
+
     /// Gathers rows `[n, F]` into `[num_segments, width, F]`, padding slots filled with `fill`.
     ///
     /// One gather from `x` with a fill row appended: no mask is built or broadcast, and the
@@ -264,10 +270,7 @@ pub fn segment_max<B: Backend>(x: Tensor<B, 2>, segments: &Segments<B>) -> Tenso
     if rows == 0 || features == 0 {
         return Tensor::zeros([num_segments, features], &x.device());
     }
-    let dense = segments
-        .dense_layout()
-        .densify(x.clone().detach(), f64::NEG_INFINITY);
-    let mut max = reshape(dense.max_dim(1), [num_segments, features]);
+    let mut max = detached_segment_max(x.clone().detach(), &segments.counts);
     if segments.counts.contains(&0) {
         let empty = segments.counts.iter().map(|&c| c == 0).collect();
         let empty = host::bool_tensor(empty, [num_segments, 1], &x.device());
@@ -287,6 +290,38 @@ pub fn segment_max<B: Backend>(x: Tensor<B, 2>, segments: &Segments<B>) -> Tenso
     let weight = is_max.clone().float() / ties.select(0, segments.ids.clone());
     // mask_fill keeps -inf entries that are not maxima out of the product (-inf · 0 = NaN).
     segment_sum(x.mask_fill(is_max.bool_not(), 0.0) * weight, segments)
+}
+
+/// Maxima of consecutive segments `[n, F] -> [num_segments, F]` (`-inf` for an empty one),
+/// without gradient.
+///
+/// One padded `[num_segments, max_count, F]` tensor wastes memory and time when one graph is
+/// much larger than the others (PROTEINS batches mix 4- and 600-node graphs). Then the rows are
+/// cut into pieces of at most `⌈√max_count⌉` rows, each piece reduced in a
+/// `[pieces, ⌈√max_count⌉, F]` tensor, and the pieces of each segment in a
+/// `[num_segments, max pieces, F]` tensor: `O(n·F + num_segments·√max_count·F)` values.
+fn detached_segment_max<B: Backend>(x: Tensor<B, 2>, counts: &[usize]) -> Tensor<B, 2> {
+    let device = x.device();
+    let [rows, features] = x.dims();
+    let width = counts.iter().copied().max().unwrap_or(0);
+    let reduce = |layout: DenseLayout<B>, x: Tensor<B, 2>| {
+        let groups = layout.counts.len();
+        reshape(
+            layout.densify(x, f64::NEG_INFINITY).max_dim(1),
+            [groups, features],
+        )
+    };
+    if counts.len() * width <= 4 * rows || width < 16 {
+        return reduce(DenseLayout::new(counts, &device), x);
+    }
+    let piece = (width as f64).sqrt().ceil() as usize;
+    let pieces_per_segment: Vec<usize> = counts.iter().map(|n| n.div_ceil(piece)).collect();
+    let mut piece_sizes = Vec::with_capacity(rows.div_ceil(piece) + counts.len());
+    for &n in counts {
+        piece_sizes.extend((0..n.div_ceil(piece)).map(|k| piece.min(n - k * piece)));
+    }
+    let piece_max = reduce(DenseLayout::new(&piece_sizes, &device), x);
+    reduce(DenseLayout::new(&pieces_per_segment, &device), piece_max)
 }
 
 /// Feature-wise minimum of each segment, 0 for an empty segment: `[n, F] -> [num_segments, F]`.
@@ -365,6 +400,9 @@ mod tests {
             vec![5],
             vec![0, 0, 2],
             vec![3, 0, 0],
+            // One segment much larger than the others: the two-level maximum.
+            vec![3, 40, 1, 0, 5, 2, 0],
+            vec![0, 100, 0, 0, 0, 0, 2],
         ];
         let mut rng = StdRng::seed_from_u64(7);
         for _ in 0..4 {
@@ -746,9 +784,14 @@ mod tests {
 
     #[test]
     fn segment_op_gradients_match_finite_differences() {
-        for (seed, counts) in [vec![0, 3, 1, 0, 4, 0], vec![2, 1, 5], vec![1]]
-            .into_iter()
-            .enumerate()
+        for (seed, counts) in [
+            vec![0, 3, 1, 0, 4, 0],
+            vec![2, 1, 5],
+            vec![1],
+            vec![3, 20, 1, 0, 2, 1],
+        ]
+        .into_iter()
+        .enumerate()
         {
             let seed = seed as u64;
             let n: usize = counts.iter().sum();
