@@ -68,9 +68,7 @@ pub struct HierarchicalClassifierConfig {
     /// How many nodes each pooling keeps.
     #[config(default = "Selection::Ratio(0.8)")]
     pub selection: Selection,
-    /// The scoring GNN of SAG pooling. `None` uses the blocks' `conv` kind, except GIN, which
-    /// becomes GraphConv: a one-channel GINConv scorer has a one-unit hidden layer whose ReLU is
-    /// often dead for every node, which stops the scorer from learning.
+    /// The scoring GNN of SAG pooling. `None` uses the blocks' `conv` kind.
     pub sag_scorer: Option<ConvKind>,
     /// The readout after pooling.
     #[config(default = "GlobalPool::MaxMean")]
@@ -224,7 +222,6 @@ impl HierarchicalClassifierConfig {
     pub fn scorer(&self) -> ConvKind {
         match (self.sag_scorer, self.conv) {
             (Some(kind), _) => kind,
-            (None, ConvKind::Gin) => ConvKind::Graph,
             (None, kind) => kind,
         }
     }

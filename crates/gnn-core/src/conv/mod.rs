@@ -115,7 +115,13 @@ impl ConvConfig {
         match self.kind {
             ConvKind::Graph => Conv::Graph(GraphConvConfig::new(i, o).init(device)),
             ConvKind::Gcn => Conv::Gcn(GcnConvConfig::new(i, o).init(device)),
-            ConvKind::Gin => Conv::Gin(GinConvConfig::new(i, o).init(device)),
+            // The MLP's hidden layer is at least as wide as the input: a one-unit hidden ReLU
+            // (a one-channel scorer) is easily dead from initialisation on.
+            ConvKind::Gin => Conv::Gin(
+                GinConvConfig::new(i, o)
+                    .with_d_hidden(Some(i.max(o)))
+                    .init(device),
+            ),
             ConvKind::Sage => Conv::Sage(SageConvConfig::new(i, o).init(device)),
         }
     }
