@@ -33,12 +33,22 @@ pub fn failures(reports: &[OpReport]) -> Vec<String> {
         .collect()
 }
 
-pub fn check_all<B: AutodiffBackend>(tolerance: f64) {
+/// Ops whose integer outputs are not defined in float32: in `classifier_topk` the scores of
+/// blocks 2 and 3 differ by as little as 8.2e-10 and 7.8e-14 inside a graph (float64, measured
+/// from the fixture's weights), so float32 sees exact ties there and may keep or order other
+/// nodes than PyG's float64 run. The float64 test checks them.
+pub const NOT_DEFINED_IN_FLOAT32: [&str; 1] = ["e_layers10/classifier_topk"];
+
+pub fn check_all<B: AutodiffBackend>(tolerance: f64, skip: &[&str]) {
     let device = Default::default();
     let mut failed = Vec::new();
     let mut ran = 0;
     for name in FIXTURES {
         let reports = run_fixture::<B>(&fixture(name), tolerance, &device).expect("fixture runs");
+        let reports: Vec<OpReport> = reports
+            .into_iter()
+            .filter(|r| !skip.contains(&format!("{}/{}", r.case, r.op).as_str()))
+            .collect();
         ran += reports.len();
         failed.extend(failures(&reports));
     }
