@@ -248,6 +248,11 @@ pub fn segment_sum<B: Backend>(x: Tensor<B, 2>, segments: &Segments<B>) -> Tenso
 
 /// Mean of the rows of each segment, 0 for an empty segment: `[n, F] -> [num_segments, F]`.
 pub fn segment_mean<B: Backend>(x: Tensor<B, 2>, segments: &Segments<B>) -> Tensor<B, 2> {
+    let features = x.dims()[1];
+    if segments.num_segments() * features == 0 {
+        // Elementwise ops on tensors without elements panic on Wgpu (burn-cubecl 0.21).
+        return Tensor::zeros([segments.num_segments(), features], &x.device());
+    }
     // Divide on the device, in the backend's precision: an `f32` reciprocal (1/3 rounded to
     // 24 bits) would cost a float-64 backend seven digits. Empty segments divide 0 by 1.
     let counts: Vec<f64> = segments.counts.iter().map(|&c| c.max(1) as f64).collect();
@@ -326,6 +331,10 @@ fn detached_segment_max<B: Backend>(x: Tensor<B, 2>, counts: &[usize]) -> Tensor
 
 /// Feature-wise minimum of each segment, 0 for an empty segment: `[n, F] -> [num_segments, F]`.
 pub fn segment_min<B: Backend>(x: Tensor<B, 2>, segments: &Segments<B>) -> Tensor<B, 2> {
+    let [rows, features] = x.dims();
+    if rows * features == 0 {
+        return Tensor::zeros([segments.num_segments(), features], &x.device());
+    }
     segment_max(x.neg(), segments).neg()
 }
 

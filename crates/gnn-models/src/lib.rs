@@ -3,6 +3,7 @@
 
 pub mod classifier;
 pub mod cli;
+pub mod cpu;
 pub mod data;
 pub mod parity;
 pub mod plot;

@@ -55,6 +55,9 @@ impl<B: Backend> GcnConv<B> {
         edge_index: &Tensor<B, 2, Int>,
         edge_weight: Option<&Tensor<B, 1>>,
     ) -> Tensor<B, 2> {
+        if let Some(empty) = super::no_nodes(&x, &self.lin) {
+            return empty;
+        }
         let num_nodes = x.dims()[0];
         let (edge_index, norm) = gcn_norm(edge_index.clone(), edge_weight.cloned(), num_nodes);
         let out = aggregate(

@@ -69,6 +69,9 @@ impl<B: Backend> GinConv<B> {
         edge_index: &Tensor<B, 2, Int>,
         edge_weight: Option<&Tensor<B, 1>>,
     ) -> Tensor<B, 2> {
+        if let Some(empty) = super::no_nodes(&x, &self.mlp_out) {
+            return empty;
+        }
         let neighbours = aggregate(
             x.clone(),
             edge_index,

@@ -36,6 +36,12 @@ pub(crate) fn apply_linear<B: Backend>(linear: &Linear<B>, x: Tensor<B, 2>) -> T
     }
 }
 
+/// `[0, d_output]` zeros for a batch without nodes, where layers return early: elementwise ops
+/// on tensors without elements panic on Wgpu (burn-cubecl 0.21).
+pub(crate) fn no_nodes<B: Backend>(x: &Tensor<B, 2>, linear: &Linear<B>) -> Option<Tensor<B, 2>> {
+    (x.dims()[0] == 0).then(|| Tensor::zeros([0, linear.weight.dims()[1]], &x.device()))
+}
+
 /// `linear(⊕_{j → i} w_ji · x_j)` in the cheaper order.
 ///
 /// A linear map commutes with sum and mean aggregation, so when it narrows the features

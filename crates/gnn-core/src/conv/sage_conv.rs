@@ -56,6 +56,9 @@ impl<B: Backend> SageConv<B> {
         edge_index: &Tensor<B, 2, Int>,
         edge_weight: Option<&Tensor<B, 1>>,
     ) -> Tensor<B, 2> {
+        if let Some(empty) = super::no_nodes(&x, &self.lin_r) {
+            return empty;
+        }
         linear_of_aggregate(
             &self.lin_l,
             x.clone(),

@@ -22,6 +22,7 @@ use gnn_models::data::{
 use gnn_models::train::{self, RunSpec, evaluate, load_model};
 
 fn main() -> ExitCode {
+    gnn_models::cpu::flush_subnormals();
     let command = match cli::parse(std::env::args_os()) {
         Ok(command) => command,
         Err(e) => {

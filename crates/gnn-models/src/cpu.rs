@@ -1,0 +1,49 @@
+//! CPU floating-point settings for training.
+//!
+//! Training drives some values (gradients of nearly dead units, Adam's second moments) into
+//! the subnormal range, where x86 arithmetic runs up to a hundred times slower: an NCI1 run went
+//! from 1.2 s to over 30 s per epoch after epoch 30, 89% of the time in the matrix-multiply
+//! kernel. Flushing subnormals to zero (the FTZ and DAZ bits of MXCSR) removes that; it changes
+//! results only below `1.2e-38` in float32.
+
+/// Sets flush-to-zero and denormals-are-zero on this thread and on every thread of the rayon
+/// pool that Burn's CPU backends compute in (MXCSR is per thread). Call it once at the start of
+/// a program, before any tensor operation; later calls leave the pool as it is. Does nothing on
+/// other architectures.
+pub fn flush_subnormals() {
+    set_flush_bits();
+    // The global pool can be configured only once; an error means it already exists, and then
+    // only this thread is set.
+    let _ = rayon::ThreadPoolBuilder::new()
+        .start_handler(|_| set_flush_bits())
+        .build_global();
+}
+
+#[cfg(target_arch = "x86_64")]
+fn set_flush_bits() {
+    const FLUSH_TO_ZERO: u32 = 1 << 15;
+    const DENORMALS_ARE_ZERO: u32 = 1 << 6;
+    let mut csr: u32 = 0;
+    // SAFETY: reads this thread's MXCSR into `csr` and writes it back with two more control
+    // bits set; SSE is part of every x86_64 target and nothing else is touched.
+    unsafe {
+        std::arch::asm!("stmxcsr [{}]", in(reg) &mut csr, options(nostack, preserves_flags));
+        csr |= FLUSH_TO_ZERO | DENORMALS_ARE_ZERO;
+        std::arch::asm!("ldmxcsr [{}]", in(reg) &csr, options(nostack, preserves_flags));
+    }
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+fn set_flush_bits() {}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn subnormals_become_zero_after_the_call() {
+        let tiny = std::hint::black_box(1e-30f32);
+        assert!(tiny * 1e-10 > 0.0, "subnormal arithmetic before");
+        super::flush_subnormals();
+        #[cfg(target_arch = "x86_64")]
+        assert_eq!(std::hint::black_box(tiny) * 1e-10, 0.0);
+    }
+}
