@@ -150,11 +150,20 @@ mod tests {
         let ei = edge_index::<B64>(&EDGES, &device);
         let x = gradcheck::random_2d::<B64>([NODES, 3], 3, &device);
         for train_eps in [false, true] {
-            let conv = GinConvConfig::new(3, 2)
+            let mut conv = GinConvConfig::new(3, 2)
                 .with_d_hidden(Some(4))
                 .with_eps(0.3)
                 .with_train_eps(train_eps)
                 .init::<B64>(&device);
+            // Fixed weights: with the global RNG (shared by parallel tests) a hidden ReLU input
+            // could land within the finite-difference step of its kink.
+            conv.mlp_in.weight =
+                burn::module::Param::from_tensor(gradcheck::random_2d::<B64>([3, 4], 31, &device));
+            conv.mlp_out.weight =
+                burn::module::Param::from_tensor(gradcheck::random_2d::<B64>([4, 2], 32, &device));
+            conv.mlp_in.bias = Some(burn::module::Param::from_tensor(
+                gradcheck::random_2d::<B64>([1, 4], 33, &device).reshape([4]),
+            ));
             let forward = |conv: &GinConv<B64>, x: Tensor<B64, 2>| {
                 weighted_sum(conv.forward(x, &ei, None), 6)
             };
