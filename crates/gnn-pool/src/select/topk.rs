@@ -142,9 +142,9 @@ impl<B: Backend> SelectTopK<B> {
         let [rows, width] = score_input.dims();
         check_width("SelectTopK", self.weight.dims()[1], width)?;
         let weight = self.weight.val();
-        let raw = score_input
-            .matmul(weight.clone().transpose())
-            .reshape([rows]);
+        // `(s · p).sum(-1)` as PyG: for one output column an elementwise product and a row sum
+        // are much cheaper than a matrix multiply, forward and backward.
+        let raw = gnn_core::reshape((score_input * weight.clone()).sum_dim(1), [rows]);
         let score = match self.selection {
             Selection::MinScore(_) => {
                 let raw = raw.reshape([rows, 1]);
