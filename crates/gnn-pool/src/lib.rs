@@ -9,7 +9,7 @@
 //! - [`connect`]: how edges follow ([`filter_edges`](connect::filter_edges) between kept nodes,
 //!   [`coarsen_edges`](connect::coarsen_edges) between clusters).
 //!
-//! Layers assemble them: [`TopKPooling`] and [`SagPooling`] (score-based), [`cluster_pool`]
+//! Layers assemble them: [`TopKPooling`] and [`SagPooling`] (score-based), [`cluster_pool()`]
 //! ([`avg_pool`], [`max_pool`]). Local pooling maps a batch of graphs to a smaller batch of graphs
 //! (`GraphBatch → Pooled`); global pooling, in [`readout`], maps it to one vector per graph
 //! (`[N, F] → [G, F']`): the types say which is which.
