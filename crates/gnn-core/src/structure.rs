@@ -204,20 +204,9 @@ mod tests {
             .collect()
     }
 
-    /// Seven nodes: node 5 has out-edges only, node 6 is isolated, node 2 has one in-edge,
-    /// node 1 several (a duplicate edge included).
-    const EDGES: [(usize, usize); 9] = [
-        (0, 1),
-        (2, 1),
-        (3, 1),
-        (0, 1),
-        (1, 0),
-        (4, 2),
-        (1, 3),
-        (5, 4),
-        (5, 3),
-    ];
-    const N: usize = 7;
+    // The shared test graph: node 5 has out-edges only, node 6 is isolated, node 1 has a
+    // duplicate in-edge.
+    use crate::gradcheck::{EDGES, NODES as N};
     const F: usize = 3;
 
     fn weights() -> Vec<f64> {
