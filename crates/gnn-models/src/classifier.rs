@@ -17,7 +17,7 @@ use burn::module::Module;
 use burn::nn::{Dropout, DropoutConfig, Linear, LinearConfig};
 use burn::tensor::activation::{log_softmax, relu};
 use burn::tensor::backend::Backend;
-use burn::tensor::{Int, Tensor};
+use burn::tensor::{Distribution, Int, Tensor};
 use gnn_core::GraphBatch;
 use gnn_core::conv::{Conv, ConvConfig, ConvKind};
 use gnn_pool::{
@@ -259,12 +259,54 @@ impl<B: Backend> HierarchicalClassifier<B> {
         Ok(self.forward_traced(graphs)?.log_probs)
     }
 
+    /// The scaled dropout mask of the head for `num_graphs` graphs, `[num_graphs, hidden]`
+    /// (entries `0` or `1 / (1 - p)`), drawn from the backend's generator as Burn's `Dropout`
+    /// draws it; `None` off an autodiff backend or when `p = 0`.
+    ///
+    /// Drawing the mask apart from the forward pass lets [`parallel`](crate::parallel) draw it
+    /// once per batch on one thread, so that training on shards of a batch in parallel stays
+    /// reproducible.
+    pub fn head_dropout_mask(&self, num_graphs: usize, device: &B::Device) -> Option<Tensor<B, 2>> {
+        let prob = self.dropout.prob;
+        if !B::ad_enabled(device) || prob == 0.0 {
+            return None;
+        }
+        let keep = 1.0 - prob;
+        let width = self.lin1.weight.dims()[1];
+        Some(
+            Tensor::random([num_graphs, width], Distribution::Bernoulli(keep), device)
+                * (1.0 / keep),
+        )
+    }
+
+    /// As [`forward`](Self::forward), with the head's dropout given as a mask
+    /// `[G, hidden]` from [`head_dropout_mask`](Self::head_dropout_mask) (`None`: no dropout).
+    ///
+    /// # Errors
+    /// As [`forward`](Self::forward).
+    pub fn forward_with_dropout_mask(
+        &self,
+        graphs: GraphBatch<B>,
+        mask: Option<Tensor<B, 2>>,
+    ) -> Result<Tensor<B, 2>> {
+        Ok(self.forward_inner(graphs, Some(mask))?.log_probs)
+    }
+
     /// As [`forward`](Self::forward), also returning the readout and every pooling's `perm`
     /// and kept node and edge counts.
     ///
     /// # Errors
     /// As [`forward`](Self::forward).
     pub fn forward_traced(&self, graphs: GraphBatch<B>) -> Result<ClassifierTrace<B>> {
+        self.forward_inner(graphs, None)
+    }
+
+    /// The forward pass; `mask`: `None` draws the head's dropout, `Some(m)` applies `m`.
+    fn forward_inner(
+        &self,
+        graphs: GraphBatch<B>,
+        mask: Option<Option<Tensor<B, 2>>>,
+    ) -> Result<ClassifierTrace<B>> {
         if graphs.num_features() != self.d_input {
             return Err(PoolError::FeatureWidth {
                 layer: "HierarchicalClassifier",
@@ -323,7 +365,11 @@ impl<B: Backend> HierarchicalClassifier<B> {
             }
         };
         let x = relu(self.lin1.forward(embedding.clone()));
-        let x = self.dropout.forward(x);
+        let mask = mask.unwrap_or_else(|| self.head_dropout_mask(x.dims()[0], &x.device()));
+        let x = match mask {
+            Some(mask) => x * mask,
+            None => x,
+        };
         let x = relu(self.lin2.forward(x));
         let log_probs = log_softmax(self.lin3.forward(x), 1);
         Ok(ClassifierTrace {

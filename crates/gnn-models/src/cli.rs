@@ -169,6 +169,10 @@ pub struct TrainArgs {
     /// Early stopping: epochs without a lower validation loss.
     #[arg(long, value_name = "N", default_value_t = 20)]
     pub patience: usize,
+    /// Threads training on shards of each batch in parallel (default: the CPU cores for
+    /// ndarray and flex, 1 for wgpu). Same gradients up to float rounding.
+    #[arg(long, value_name = "N")]
+    pub threads: Option<usize>,
     /// Stratified k-fold cross-validation with K folds (default: one stratified 80/10/10 split).
     #[arg(long, value_name = "K", conflicts_with = "splits")]
     pub folds: Option<usize>,
@@ -306,6 +310,9 @@ fn check_train(args: &TrainArgs) -> Result<(), CliError> {
     positive("--blocks", args.blocks)?;
     positive("--batch-size", args.batch_size)?;
     positive("--graphs", args.graphs)?;
+    if let Some(threads) = args.threads {
+        positive("--threads", threads)?;
+    }
     if args.hidden < 2 {
         return Err(CliError::usage(
             "error: --hidden must be at least 2 (the head halves it)",
@@ -398,6 +405,18 @@ impl TrainArgs {
             .with_patience(self.patience)
             .with_grad_clip_norm(self.grad_clip)
             .with_seed(self.seed)
+            .with_threads(self.threads())
+    }
+
+    /// Threads per training step: `--threads`, else every core on a CPU backend and one on
+    /// Wgpu (a GPU runs one shard's kernels in parallel already).
+    pub fn threads(&self) -> usize {
+        self.threads.unwrap_or_else(|| match self.backend {
+            BackendArg::Wgpu => 1,
+            BackendArg::Flex | BackendArg::Ndarray => {
+                std::thread::available_parallelism().map_or(1, usize::from)
+            }
+        })
     }
 }
 

@@ -27,7 +27,7 @@ pub mod split;
 pub mod synthetic;
 pub mod tu;
 
-pub use batcher::{GraphBatcher, GraphDataset};
+pub use batcher::{GraphBatcher, GraphDataset, ShardedBatch, ShardedGraphBatcher, shard_ranges};
 pub use download::{
     DATA_DIR_ENV, DATASET_URL_ENV, DEFAULT_BASE_URL, DatasetSource, DatasetStatus, KNOWN_DATASETS,
     default_cache_dir, validate_name,
