@@ -258,6 +258,7 @@ fn main() {
         unsafe { std::env::set_var("RAYON_NUM_THREADS", "2") };
     }
     gnn_models::cpu::flush_subnormals();
+    gnn_models::cpu::reuse_freed_memory();
     let scale = format!("{:?}", args.scale);
     let workload = match args.scale {
         Scale::S => load_s(&args.inputs).unwrap_or_else(|e| {

@@ -1,5 +1,5 @@
-//! Data-parallel training steps: the shards of one batch run forward and backward on their own
-//! CPU threads, and their gradients are summed.
+//! Data-parallel training steps: the shards of one batch run forward and backward in parallel
+//! on rayon's thread pool (one CPU core each), and their gradients are summed.
 //!
 //! Pooling and readouts act graph by graph, so the loss of a batch is a sum over its graphs and
 //! splitting a batch into shards of whole graphs changes nothing but the order of float
@@ -22,11 +22,12 @@ use burn::tensor::Tensor;
 use burn::tensor::backend::AutodiffBackend;
 use burn::train::{ClassificationOutput, TrainOutput};
 use gnn_core::GraphBatch;
+use rayon::prelude::*;
 
 use crate::classifier::{HierarchicalClassifier, nll_loss};
 use crate::data::ShardedBatch;
 
-/// Forward and backward of a [`ShardedBatch`], one thread per shard, gradients summed.
+/// Forward and backward of a [`ShardedBatch`], the shards in parallel, gradients summed.
 ///
 /// The returned loss is the mean negative log-likelihood over the whole batch, and the
 /// output and targets are the shards' rows in batch order, as
@@ -78,28 +79,26 @@ pub fn data_parallel_step_with_mask<B: AutodiffBackend>(
         start += rows;
         jobs.push((shard, shard_mask));
     }
-    let mut results = std::thread::scope(|scope| {
-        let mut jobs = jobs.into_iter();
-        let first = jobs.next();
-        let handles: Vec<_> = jobs
-            .map(|(shard, mask)| {
-                let copy = HierarchicalClassifier::from_inner(model.valid());
-                scope.spawn(move || shard_step(&copy, shard, mask, total))
-            })
-            .collect();
-        // The calling thread takes the first shard instead of idling.
-        let first = first.map(|(shard, mask)| {
-            let copy = HierarchicalClassifier::from_inner(model.valid());
-            shard_step(&copy, shard, mask, total)
-        });
-        first
-            .into_iter()
-            .chain(handles.into_iter().map(|handle| match handle.join() {
-                Ok(result) => result,
-                Err(panic) => std::panic::resume_unwind(panic),
-            }))
-            .collect::<Vec<_>>()
-    });
+    // Copies are made here, on one thread; rayon's workers (which `cpu::flush_subnormals`
+    // configured) run the shards, and `collect` keeps the shards' order.
+    let jobs: Vec<_> = jobs
+        .into_iter()
+        .map(|(shard, mask)| {
+            (
+                HierarchicalClassifier::from_inner(model.valid()),
+                shard,
+                mask,
+            )
+        })
+        .collect();
+    let run = |(copy, shard, mask): (HierarchicalClassifier<B>, _, _)| {
+        shard_step(&copy, shard, mask, total)
+    };
+    let mut results: Vec<_> = if jobs.len() == 1 {
+        jobs.into_iter().map(run).collect()
+    } else {
+        jobs.into_par_iter().map(run).collect()
+    };
     if results.len() == 1 {
         let (grads, item) = results.pop().expect("one result");
         return TrainOutput { grads, item };

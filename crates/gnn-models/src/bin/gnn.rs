@@ -23,6 +23,7 @@ use gnn_models::train::{self, RunSpec, evaluate, load_model};
 
 fn main() -> ExitCode {
     gnn_models::cpu::flush_subnormals();
+    gnn_models::cpu::reuse_freed_memory();
     let command = match cli::parse(std::env::args_os()) {
         Ok(command) => command,
         Err(e) => {
