@@ -37,6 +37,9 @@ pub enum Command {
     Eval(EvalArgs),
     /// List the known TU datasets and which are cached.
     Datasets,
+    /// Model selection: per fold, the run with the best validation accuracy; reports the
+    /// chosen runs' test accuracy (runs of `gnn train` on the same folds).
+    Select(SelectArgs),
 }
 
 /// Model kinds on the command line.
@@ -217,6 +220,18 @@ pub struct EvalArgs {
     pub backend: BackendArg,
 }
 
+/// Arguments of `gnn select`.
+#[derive(Debug, Clone, Args)]
+pub struct SelectArgs {
+    /// Runs to choose from: `gnn train --out` folders (or their metrics.json), one per
+    /// configuration, all on the same dataset and folds.
+    #[arg(value_name = "RUN", required = true, num_args = 1..)]
+    pub runs: Vec<PathBuf>,
+    /// Also write the selection as JSON to this file.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+}
+
 /// A parse failure: one line to print and the process exit code.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CliError {
@@ -270,7 +285,7 @@ where
             check_backend(args.backend)?;
             positive("--batch-size", args.batch_size)?;
         }
-        Command::Datasets => {}
+        Command::Datasets | Command::Select(_) => {}
     }
     Ok(cli.command)
 }
@@ -485,6 +500,8 @@ mod tests {
             &["--splits", "f.json"],
             &["--dataset", "../etc"],
             &["--batch-size", "0"],
+            &["--threads", "0"],
+            &["--threads", "two"],
         ] {
             let err = train(bad).expect_err(&format!("{bad:?} should be refused"));
             assert_eq!(err.code, 2, "{bad:?}: {}", err.message);
@@ -497,6 +514,28 @@ mod tests {
         assert_eq!((err.code, err.message.lines().count()), (2, 1));
         assert_eq!(parse(["gnn", "--help"]).expect_err("help").code, 0);
         assert_eq!(parse(["gnn"]).expect_err("no subcommand").code, 2);
+        let err = parse(["gnn", "select"]).expect_err("no run");
+        assert_eq!((err.code, err.message.lines().count()), (2, 1));
+    }
+
+    #[test]
+    fn threads_default_to_the_cores_on_cpu_and_one_on_wgpu() {
+        let cores = std::thread::available_parallelism().map_or(1, usize::from);
+        assert_eq!(train(&[]).expect("parses").training().threads, cores);
+        assert_eq!(
+            train(&["--threads", "3"])
+                .expect("parses")
+                .training()
+                .threads,
+            3
+        );
+        let mut wgpu = train(&[]).expect("parses");
+        wgpu.backend = BackendArg::Wgpu;
+        assert_eq!(wgpu.threads(), 1);
+        let Command::Select(select) = parse(["gnn", "select", "a", "b"]).expect("parses") else {
+            panic!("not select");
+        };
+        assert_eq!(select.runs.len(), 2);
     }
 
     #[test]

@@ -5,6 +5,7 @@ pub mod classifier;
 pub mod cli;
 pub mod cpu;
 pub mod data;
+pub mod model_selection;
 pub mod parallel;
 pub mod parity;
 pub mod plot;

@@ -165,8 +165,28 @@ pub fn median(values: &[f64]) -> f64 {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
+
+    /// A run report of the given folds, summary fields empty.
+    pub(crate) fn run_report(fold_results: Vec<FoldReport>) -> RunReport {
+        RunReport {
+            dataset: "BA-2Motifs".into(),
+            model: "topk".into(),
+            conv: "graph".into(),
+            backend: "flex".into(),
+            folds: 0,
+            test_accuracy_mean: 0.0,
+            test_accuracy_std: 0.0,
+            seconds_per_epoch: 0.0,
+            epochs: 3,
+            total_seconds: 4.0,
+            seed: 7,
+            classifier: HierarchicalClassifierConfig::new(8, 2),
+            training: TrainingConfig::new(),
+            fold_results,
+        }
+    }
 
     fn record(epoch: usize, seconds: f64) -> EpochRecord {
         EpochRecord {
@@ -197,22 +217,7 @@ mod tests {
 
     #[test]
     fn metrics_json_round_trips_with_the_required_fields() {
-        let mut report = RunReport {
-            dataset: "BA-2Motifs".into(),
-            model: "topk".into(),
-            conv: "graph".into(),
-            backend: "flex".into(),
-            folds: 0,
-            test_accuracy_mean: 0.0,
-            test_accuracy_std: 0.0,
-            seconds_per_epoch: 0.0,
-            epochs: 3,
-            total_seconds: 4.0,
-            seed: 7,
-            classifier: HierarchicalClassifierConfig::new(8, 2),
-            training: TrainingConfig::new(),
-            fold_results: vec![fold(0, 0.5), fold(1, 1.0)],
-        };
+        let mut report = run_report(vec![fold(0, 0.5), fold(1, 1.0)]);
         report.summarise();
         assert_eq!(report.folds, 2);
         assert!((report.test_accuracy_mean - 0.75).abs() < 1e-12);

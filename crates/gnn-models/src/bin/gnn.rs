@@ -5,6 +5,7 @@
 //! gnn train --data-dir ../shared/datasets/TU/PROTEINS --folds 10 --out runs/proteins
 //! gnn eval --checkpoint runs/proteins --data-dir ../shared/datasets/TU/PROTEINS
 //! gnn datasets
+//! gnn select runs/proteins-graph runs/proteins-gcn
 //! ```
 //!
 //! Exit codes: 0 success, 1 a failure while running (unreadable data, I/O), 2 bad usage.
@@ -14,11 +15,15 @@ use std::process::ExitCode;
 
 use burn::backend::{Autodiff, Flex, NdArray};
 use burn::tensor::backend::Backend;
-use gnn_models::cli::{self, BackendArg, Command, DEFAULT_DATASET, EvalArgs, TrainArgs};
+use gnn_models::cli::{
+    self, BackendArg, Command, DEFAULT_DATASET, EvalArgs, SelectArgs, TrainArgs,
+};
 use gnn_models::data::{
     DatasetSource, Fold, GraphDataset, TuDataset, TuOptions, ba_2motifs, load_tu_dir,
     read_errica_splits, read_index_folds, stratified_k_fold, stratified_split,
 };
+use gnn_models::model_selection::{metrics_path, select_per_fold};
+use gnn_models::report::RunReport;
 use gnn_models::train::{self, RunSpec, evaluate, load_model};
 
 fn main() -> ExitCode {
@@ -42,6 +47,7 @@ fn main() -> ExitCode {
             datasets_command();
             Ok(())
         }
+        Command::Select(args) => select_command(&args),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
@@ -133,7 +139,7 @@ fn train_command(args: &TrainArgs) -> Result<(), String> {
     let training = args.training();
     if !args.quiet {
         println!(
-            "{name}: {} graphs, {} node features, {} classes | model {} conv {} hidden {} | {} fold(s), up to {} epochs, batch {}, lr {}, backend {} | out {}",
+            "{name}: {} graphs, {} node features, {} classes | model {} conv {} hidden {} | {} fold(s), up to {} epochs, batch {}, lr {}, backend {}, {} thread(s) | out {}",
             dataset.graphs().len(),
             dataset.num_features(),
             classifier.num_classes,
@@ -145,6 +151,7 @@ fn train_command(args: &TrainArgs) -> Result<(), String> {
             training.batch_size,
             training.lr,
             args.backend.name(),
+            training.threads,
             out.display()
         );
     }
@@ -258,4 +265,45 @@ fn datasets_command() {
             status.path.display()
         );
     }
+}
+
+fn select_command(args: &SelectArgs) -> Result<(), String> {
+    let mut runs = Vec::with_capacity(args.runs.len());
+    let mut names = Vec::with_capacity(args.runs.len());
+    for run in &args.runs {
+        let path = metrics_path(run.clone());
+        let report = RunReport::load(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+        println!(
+            "run {}: {} | {} {} | test {:.4} ± {:.4} over {} folds",
+            runs.len(),
+            run.display(),
+            report.model,
+            report.conv,
+            report.test_accuracy_mean,
+            report.test_accuracy_std,
+            report.folds
+        );
+        names.push(run.display().to_string());
+        runs.push(report);
+    }
+    let selection = select_per_fold(&runs).map_err(|e| e.to_string())?;
+    for choice in &selection.choices {
+        println!(
+            "fold {:>2}: run {} | valid {:.4} | test {:.4}",
+            choice.fold, choice.run, choice.valid_accuracy, choice.test_accuracy
+        );
+    }
+    println!(
+        "{}: selected on validation, test accuracy {:.4} ± {:.4} over {} folds",
+        selection.dataset,
+        selection.test_accuracy_mean,
+        selection.test_accuracy_std,
+        selection.choices.len()
+    );
+    if let Some(out) = &args.out {
+        let json = serde_json::json!({ "runs": names, "selection": selection });
+        let text = serde_json::to_string_pretty(&json).map_err(|e| e.to_string())?;
+        std::fs::write(out, text + "\n").map_err(|e| format!("{}: {e}", out.display()))?;
+    }
+    Ok(())
 }
