@@ -266,9 +266,11 @@ pub fn segment_mean<B: Backend>(x: Tensor<B, 2>, segments: &Segments<B>) -> Tens
 /// Feature-wise maximum of each segment, 0 for an empty segment: `[n, F] -> [num_segments, F]`.
 ///
 /// The gradient goes to the maximal row of each (segment, feature), split evenly among exactly
-/// tied rows, as PyG's `scatter_reduce(amax)`. The maximum itself is found without gradient
-/// (see [`detached_segment_max`]); the differentiable part is `Σ_i x_i·[x_i = max] / #ties`,
-/// a masked segment sum whose backward is one gather.
+/// tied rows, as PyG's `scatter_reduce(amax)`. The maximum itself is found without gradient,
+/// by folding pieces of at most 8 rows of each segment with elementwise maxima, level after
+/// level (backends reduce a middle axis with `max_dim` several times more slowly); the
+/// differentiable part is `Σ_i x_i·[x_i = max] / #ties`, a masked segment sum whose backward
+/// is one gather.
 pub fn segment_max<B: Backend>(x: Tensor<B, 2>, segments: &Segments<B>) -> Tensor<B, 2> {
     let [rows, features] = x.dims();
     let num_segments = segments.num_segments();
