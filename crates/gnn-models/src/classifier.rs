@@ -18,8 +18,8 @@ use burn::nn::{Dropout, DropoutConfig, Linear, LinearConfig};
 use burn::tensor::activation::{log_softmax, relu};
 use burn::tensor::backend::Backend;
 use burn::tensor::{Distribution, Int, Tensor};
-use gnn_core::GraphBatch;
 use gnn_core::conv::{Conv, ConvConfig, ConvKind};
+use gnn_core::{GraphBatch, GraphError};
 use gnn_pool::{
     GlobalPool, PoolError, Pooled, Result, SagPooling, SagPoolingConfig, Selection, TopKPooling,
     TopKPoolingConfig,
@@ -283,7 +283,8 @@ impl<B: Backend> HierarchicalClassifier<B> {
     /// `[G, hidden]` from [`head_dropout_mask`](Self::head_dropout_mask) (`None`: no dropout).
     ///
     /// # Errors
-    /// As [`forward`](Self::forward).
+    /// As [`forward`](Self::forward), and [`GraphError::ShapeMismatch`] (wrapped in
+    /// [`PoolError::Graph`]) for a mask of another shape.
     pub fn forward_with_dropout_mask(
         &self,
         graphs: GraphBatch<B>,
@@ -367,6 +368,13 @@ impl<B: Backend> HierarchicalClassifier<B> {
         let x = relu(self.lin1.forward(embedding.clone()));
         let mask = mask.unwrap_or_else(|| self.head_dropout_mask(x.dims()[0], &x.device()));
         let x = match mask {
+            Some(mask) if mask.dims() != x.dims() => {
+                return Err(PoolError::Graph(GraphError::ShapeMismatch {
+                    what: "head dropout mask".into(),
+                    expected: format!("{:?}", x.dims()),
+                    found: format!("{:?}", mask.dims()),
+                }));
+            }
             Some(mask) => x * mask,
             None => x,
         };
@@ -510,6 +518,16 @@ pub(crate) mod tests {
                 .init::<B>(device)
                 .is_err()
         );
+        let model = HierarchicalClassifierConfig::new(3, 2)
+            .with_hidden(8)
+            .init::<B>(device)
+            .expect("valid");
+        let graphs = GraphBatch::<B>::from_graphs(&tiny_graphs(3), device).expect("batch");
+        let short_mask = Tensor::ones([2, 8], device);
+        assert!(matches!(
+            model.forward_with_dropout_mask(graphs, Some(short_mask)),
+            Err(PoolError::Graph(GraphError::ShapeMismatch { .. }))
+        ));
     }
 
     /// Collects the gradient norm of every float parameter, with its module path.
