@@ -8,7 +8,7 @@
 //!
 //! Why threads: on CPU, Burn's backends run most tensor operations on one core, and the
 //! operations of a graph network are small (tens of thousands of values), so a second core
-//! mostly waits. Two shards on two threads use both (PROTEINS, batch 60, Flex: 0.35 s → 0.17 s
+//! mostly waits. Two shards on two threads use both (PROTEINS, batch 60, Flex: 0.33 s → 0.16 s
 //! per epoch on this 2-core machine). On a GPU backend one shard is the right choice.
 //!
 //! Each shard works on its own copy of the model with fresh autodiff leaves (the same parameter
