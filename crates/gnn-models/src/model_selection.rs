@@ -204,24 +204,20 @@ mod tests {
         report
     }
 
+    /// A run on dataset `D` with one fold per `(valid accuracy, test accuracy, valid loss)`.
+    fn run_of(folds: &[(f64, f64, f64)]) -> RunReport {
+        let folds = folds
+            .iter()
+            .enumerate()
+            .map(|(k, &(valid, test, loss))| fold(k, valid, test, loss))
+            .collect();
+        run("D", folds)
+    }
+
     #[test]
     fn each_fold_takes_the_best_validation_and_reports_its_test() {
-        let a = run(
-            "D",
-            vec![
-                fold(0, 0.8, 0.1, 0.5),
-                fold(1, 0.6, 0.2, 0.5),
-                fold(2, 0.7, 0.3, 0.4),
-            ],
-        );
-        let b = run(
-            "D",
-            vec![
-                fold(0, 0.7, 0.9, 0.5),
-                fold(1, 0.9, 0.4, 0.5),
-                fold(2, 0.7, 0.5, 0.3),
-            ],
-        );
+        let a = run_of(&[(0.8, 0.1, 0.5), (0.6, 0.2, 0.5), (0.7, 0.3, 0.4)]);
+        let b = run_of(&[(0.7, 0.9, 0.5), (0.9, 0.4, 0.5), (0.7, 0.5, 0.3)]);
         let selection = select_per_fold(&[a, b]).expect("same splits");
         let runs: Vec<usize> = selection.choices.iter().map(|c| c.run).collect();
         // Fold 0: a's validation is higher although b's test is; fold 2: a tie broken by loss.

@@ -40,20 +40,10 @@ pub fn data_parallel_step<B: AutodiffBackend>(
     model: &HierarchicalClassifier<B>,
     batch: ShardedBatch<B>,
 ) -> TrainOutput<ClassificationOutput<B>> {
-    let total = batch.num_graphs();
-    let Some(device) = batch.shards.first().map(GraphBatch::device) else {
-        // Nothing to learn from: zero loss, no gradient.
-        let device = Default::default();
-        return TrainOutput {
-            grads: GradientsParams::new(),
-            item: ClassificationOutput::new(
-                Tensor::zeros([1], &device),
-                Tensor::zeros([0, model.num_classes()], &device),
-                Tensor::zeros([0], &device),
-            ),
-        };
-    };
-    let mask = model.head_dropout_mask(total, &device);
+    let mask = batch
+        .shards
+        .first()
+        .and_then(|shard| model.head_dropout_mask(batch.num_graphs(), &shard.device()));
     data_parallel_step_with_mask(model, batch, mask)
 }
 
@@ -65,41 +55,41 @@ pub(crate) fn data_parallel_step_with_mask<B: AutodiffBackend>(
     mask: Option<Tensor<B, 2>>,
 ) -> TrainOutput<ClassificationOutput<B>> {
     let total = batch.num_graphs();
-    if batch.shards.is_empty() {
-        return data_parallel_step(model, batch);
-    }
-    let mut jobs = Vec::with_capacity(batch.shards.len());
-    let mut start = 0;
-    for shard in batch.shards {
-        let rows = shard.num_graphs();
-        let shard_mask = mask.clone().map(|m| m.narrow(0, start, rows));
-        start += rows;
-        jobs.push((shard, shard_mask));
+    let mut shards = batch.shards.into_iter();
+    let Some(first) = shards.next() else {
+        // Nothing to learn from: zero loss, no gradient.
+        let device = Default::default();
+        return TrainOutput {
+            grads: GradientsParams::new(),
+            item: ClassificationOutput::new(
+                Tensor::zeros([1], &device),
+                Tensor::zeros([0, model.num_classes()], &device),
+                Tensor::zeros([0], &device),
+            ),
+        };
+    };
+    if shards.len() == 0 {
+        // One shard: the ordinary step, on the model itself.
+        let (grads, item) = shard_step(model, first, mask, total);
+        return TrainOutput { grads, item };
     }
     // Copies are made here, on one thread; rayon's workers (which `cpu::flush_subnormals`
     // configured) run the shards, and `collect` keeps the shards' order.
-    let jobs: Vec<_> = jobs
-        .into_iter()
-        .map(|(shard, mask)| {
-            (
-                HierarchicalClassifier::from_inner(model.valid()),
-                shard,
-                mask,
-            )
+    let mut start = 0;
+    let jobs: Vec<_> = std::iter::once(first)
+        .chain(shards)
+        .map(|shard| {
+            let rows = shard.num_graphs();
+            let shard_mask = mask.clone().map(|m| m.narrow(0, start, rows));
+            start += rows;
+            let copy = HierarchicalClassifier::from_inner(model.valid());
+            (copy, shard, shard_mask)
         })
         .collect();
-    let run = |(copy, shard, mask): (HierarchicalClassifier<B>, _, _)| {
-        shard_step(&copy, shard, mask, total)
-    };
-    let mut results: Vec<_> = if jobs.len() == 1 {
-        jobs.into_iter().map(run).collect()
-    } else {
-        jobs.into_par_iter().map(run).collect()
-    };
-    if results.len() == 1 {
-        let (grads, item) = results.pop().expect("one result");
-        return TrainOutput { grads, item };
-    }
+    let results: Vec<_> = jobs
+        .into_par_iter()
+        .map(|(copy, shard, mask)| shard_step(&copy, shard, mask, total))
+        .collect();
     let mut accumulator = GradientsAccumulator::new();
     let (mut losses, mut outputs, mut targets) = (Vec::new(), Vec::new(), Vec::new());
     for (grads, item) in results {

@@ -213,10 +213,15 @@ pub struct GraphBatcher;
 
 impl<B: Backend> Batcher<B, Graph, GraphBatch<B>> for GraphBatcher {
     fn batch(&self, items: Vec<Graph>, device: &B::Device) -> GraphBatch<B> {
-        GraphBatch::from_graphs(&items, device).unwrap_or_else(|e| {
-            panic!("GraphBatcher: graphs cannot be batched together ({e}); build the dataset with GraphDataset::new, which checks this")
-        })
+        collate(&items, device)
     }
+}
+
+/// [`GraphBatch::from_graphs`] for the batchers, whose trait method cannot return an error.
+fn collate<B: Backend>(graphs: &[Graph], device: &B::Device) -> GraphBatch<B> {
+    GraphBatch::from_graphs(graphs, device).unwrap_or_else(|e| {
+        panic!("graphs cannot be batched together ({e}); build the dataset with GraphDataset::new, which checks this")
+    })
 }
 
 /// One batch of graphs collated as several consecutive shards, each a [`GraphBatch`], for
@@ -271,7 +276,7 @@ impl<B: Backend> Batcher<B, Graph, ShardedBatch<B>> for ShardedGraphBatcher {
             .collect();
         let shards = shard_ranges(&work, self.shards)
             .into_iter()
-            .map(|range| GraphBatcher.batch(items[range].to_vec(), device))
+            .map(|range| collate(&items[range], device))
             .collect();
         ShardedBatch { shards }
     }
