@@ -8,7 +8,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use gnn_core::conv::ConvKind;
-use gnn_pool::Selection;
+use gnn_pool::{GlobalPool, Selection};
 
 use crate::classifier::{Architecture, HierarchicalClassifierConfig, PoolKind};
 use crate::train::TrainingConfig;
@@ -64,6 +64,37 @@ pub enum ConvArg {
     Gin,
     /// SAGEConv.
     Sage,
+}
+
+/// Readouts on the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReadoutArg {
+    /// `[max ‖ mean]` (PyG's example, SAGPool).
+    MaxMean,
+    /// `[max ‖ sum]`: keeps the graph's size.
+    MaxAdd,
+    /// `[max ‖ mean ‖ sum]`.
+    MaxMeanAdd,
+    /// Sum.
+    Add,
+    /// Mean.
+    Mean,
+    /// Maximum.
+    Max,
+}
+
+impl ReadoutArg {
+    /// The readout.
+    pub fn pool(self) -> GlobalPool {
+        match self {
+            ReadoutArg::MaxMean => GlobalPool::MaxMean,
+            ReadoutArg::MaxAdd => GlobalPool::MaxAdd,
+            ReadoutArg::MaxMeanAdd => GlobalPool::MaxMeanAdd,
+            ReadoutArg::Add => GlobalPool::Add,
+            ReadoutArg::Mean => GlobalPool::Mean,
+            ReadoutArg::Max => GlobalPool::Max,
+        }
+    }
 }
 
 /// Backends on the command line.
@@ -142,6 +173,9 @@ pub struct TrainArgs {
     /// Message passing layer.
     #[arg(long, value_enum, default_value_t = ConvArg::Graph)]
     pub conv: ConvArg,
+    /// Readout of the pooled graphs (after every block, or once for sag-global).
+    #[arg(long, value_enum, default_value_t = ReadoutArg::MaxMean)]
+    pub readout: ReadoutArg,
     /// Hidden width of the convolutions.
     #[arg(long, value_name = "H", default_value_t = 128)]
     pub hidden: usize,
@@ -407,6 +441,7 @@ impl TrainArgs {
             .with_pool(pool)
             .with_architecture(architecture)
             .with_selection(Selection::Ratio(self.ratio))
+            .with_readout(self.readout.pool())
             .with_dropout(self.dropout)
     }
 
@@ -458,6 +493,7 @@ mod tests {
         let config = args.classifier(8, 2);
         assert_eq!((config.hidden, config.num_blocks), (128, 3));
         assert_eq!(config.selection, Selection::Ratio(0.8));
+        assert_eq!(config.readout, GlobalPool::MaxMean);
         let training = args.training();
         assert_eq!(
             (training.epochs, training.batch_size, training.lr),
@@ -470,12 +506,15 @@ mod tests {
             "sag-global",
             "--conv",
             "gin",
+            "--readout",
+            "max-mean-add",
             "--folds",
             "10",
         ])
         .expect("parses");
         assert!(!tu.uses_default_dataset());
         assert_eq!(tu.classifier(3, 2).architecture, Architecture::Global);
+        assert_eq!(tu.classifier(3, 2).readout, GlobalPool::MaxMeanAdd);
     }
 
     #[test]
@@ -494,6 +533,7 @@ mod tests {
             &["--folds", "1"],
             &["--model", "diffpool"],
             &["--conv", "gat"],
+            &["--readout", "set2set"],
             &["--backend", "cuda"],
             &["--dataset", "A", "--data-dir", "B"],
             &["--folds", "3", "--splits", "f.json", "--data-dir", "d"],

@@ -144,6 +144,7 @@ fn readout_gradients_match_finite_differences() {
         GlobalPool::Max,
         GlobalPool::Min,
         GlobalPool::MaxMean,
+        GlobalPool::MaxMeanAdd,
     ] {
         check_gradient(
             &format!("{pool:?}"),

@@ -26,6 +26,10 @@ pub fn global_min_pool<B: Backend>(x: Tensor<B, 2>, graphs: &Segments<B>) -> Ten
 }
 
 /// A parameter-free readout, chosen at configuration time.
+///
+/// The concatenations list their parts in the order of their name: `MaxMean` is
+/// `[max ‖ mean]`. Mean and max forget how many nodes a graph has; `Add` keeps it, which matters
+/// on datasets where size predicts the class (D&D's enzymes, for one).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum GlobalPool {
     /// [`global_add_pool`].
@@ -38,21 +42,39 @@ pub enum GlobalPool {
     Min,
     /// `[global_max_pool ‖ global_mean_pool]`, `[N, F] -> [G, 2F]` (PyG's TopK example).
     MaxMean,
+    /// `[global_max_pool ‖ global_add_pool]`, `[N, F] -> [G, 2F]`.
+    MaxAdd,
+    /// `[global_max_pool ‖ global_mean_pool ‖ global_add_pool]`, `[N, F] -> [G, 3F]`.
+    MaxMeanAdd,
 }
 
 impl GlobalPool {
-    /// Applies the readout: `[N, F] -> [G, F]` (`[G, 2F]` for `MaxMean`).
+    /// The single readouts this one concatenates (itself when it is single).
+    pub fn parts(&self) -> &'static [GlobalPool] {
+        match self {
+            GlobalPool::Add => &[GlobalPool::Add],
+            GlobalPool::Mean => &[GlobalPool::Mean],
+            GlobalPool::Max => &[GlobalPool::Max],
+            GlobalPool::Min => &[GlobalPool::Min],
+            GlobalPool::MaxMean => &[GlobalPool::Max, GlobalPool::Mean],
+            GlobalPool::MaxAdd => &[GlobalPool::Max, GlobalPool::Add],
+            GlobalPool::MaxMeanAdd => &[GlobalPool::Max, GlobalPool::Mean, GlobalPool::Add],
+        }
+    }
+
+    /// Applies the readout: `[N, F] -> [G, k·F]` for `k` = [`parts`](Self::parts)`.len()`.
     pub fn apply<B: Backend>(&self, x: Tensor<B, 2>, graphs: &Segments<B>) -> Tensor<B, 2> {
         match self {
             GlobalPool::Add => global_add_pool(x, graphs),
             GlobalPool::Mean => global_mean_pool(x, graphs),
             GlobalPool::Max => global_max_pool(x, graphs),
             GlobalPool::Min => global_min_pool(x, graphs),
-            GlobalPool::MaxMean => Tensor::cat(
-                vec![
-                    global_max_pool(x.clone(), graphs),
-                    global_mean_pool(x, graphs),
-                ],
+            concatenation => Tensor::cat(
+                concatenation
+                    .parts()
+                    .iter()
+                    .map(|part| part.apply(x.clone(), graphs))
+                    .collect(),
                 1,
             ),
         }
@@ -60,10 +82,6 @@ impl GlobalPool {
 
     /// Output width for `d_input` node features.
     pub fn output_width(&self, d_input: usize) -> usize {
-        if *self == GlobalPool::MaxMean {
-            2 * d_input
-        } else {
-            d_input
-        }
+        self.parts().len() * d_input
     }
 }

@@ -51,13 +51,45 @@ mod tests {
                 vec![1.0, -2.0, 0.0, 0.0, -5.0, -1.0, 0.0, 0.0],
             ),
         ];
-        for (pool, expected) in cases {
+        for (pool, expected) in &cases {
             let out = pool.apply(x::<B>(device), &s);
             assert_eq!(out.dims(), [4, 2], "{pool:?}");
+            gnn_core::testing::assert_close(out, expected, 1e-6, 1e-6);
+        }
+        for pool in [
+            GlobalPool::MaxMean,
+            GlobalPool::MaxAdd,
+            GlobalPool::MaxMeanAdd,
+        ] {
+            let singles: Vec<&Vec<f64>> = pool
+                .parts()
+                .iter()
+                .map(|part| &cases.iter().find(|(p, _)| p == part).unwrap().1)
+                .collect();
+            // Row g of a concatenation is row g of each part, side by side.
+            let expected: Vec<f64> = (0..4)
+                .flat_map(|g| {
+                    singles
+                        .iter()
+                        .flat_map(move |single| single[2 * g..2 * g + 2].to_vec())
+                })
+                .collect();
+            let out = pool.apply(x::<B>(device), &s);
+            assert_eq!(out.dims(), [4, pool.output_width(2)], "{pool:?}");
             gnn_core::testing::assert_close(out, &expected, 1e-6, 1e-6);
         }
-        assert_eq!(GlobalPool::MaxMean.apply(x::<B>(device), &s).dims(), [4, 4]);
+        // Graph 0 holds rows [1, -2] and [3, 4]: max [3, 4], mean [2, 1], sum [4, 2].
+        let first_row = |pool: GlobalPool| {
+            host::floats(pool.apply(x::<B>(device), &s))[..pool.output_width(2)].to_vec()
+        };
+        assert_eq!(first_row(GlobalPool::MaxMean), [3.0, 4.0, 2.0, 1.0]);
+        assert_eq!(first_row(GlobalPool::MaxAdd), [3.0, 4.0, 4.0, 2.0]);
+        assert_eq!(
+            first_row(GlobalPool::MaxMeanAdd),
+            [3.0, 4.0, 2.0, 1.0, 4.0, 2.0]
+        );
         assert_eq!(GlobalPool::MaxMean.output_width(3), 6);
+        assert_eq!(GlobalPool::MaxMeanAdd.output_width(3), 9);
     }
 
     fn learnable_readouts_give_one_row_per_graph<B: Backend>(device: &B::Device) {
