@@ -11,6 +11,10 @@
 //! → ReLU → Linear(hidden/2 → classes) → log_softmax`, where `r` is the readout width.
 //! The defaults reproduce PyG's example: 3 × [GraphConv 128 → ReLU → TopKPooling 0.8], readout
 //! `[global_max ‖ global_mean]`, MLP 256 → 128 → 64 → classes, dropout 0.5.
+//!
+//! Mean and max readouts forget how many nodes a graph has. Where size predicts the class, a
+//! readout with a sum keeps it: [`GlobalPool::MaxMeanAdd`] took 10-fold accuracy on D&D from
+//! 72.8 % to 79.3 % for TopK (with weight decay 1e-3; see the README).
 
 use burn::config::Config;
 use burn::module::Module;

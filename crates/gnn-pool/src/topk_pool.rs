@@ -287,6 +287,35 @@ mod tests {
         assert_eq!(host::ints(out.perm), vec![0, 1, 2, 4, 5]);
     }
 
+    fn nan_and_infinite_scores_never_select_padding<B: Backend>(device: &B::Device) {
+        // Graphs of 3 and 2 nodes: the dense layout pads graph 1 with one -inf slot.
+        let segments = gnn_core::Segments::<B>::from_counts(vec![3, 2], device);
+        let score = Tensor::<B, 1>::from_data(
+            TensorData::new(
+                vec![
+                    f32::NAN,
+                    0.5,
+                    f32::NEG_INFINITY,
+                    f32::NEG_INFINITY,
+                    f32::NAN,
+                ],
+                [5],
+            ),
+            device,
+        );
+        let kept = crate::select::select_top_k(score, &segments, Selection::Count(3));
+        // NaN first (PyTorch's descending order), -inf last, never a padding slot.
+        assert_eq!(host::ints(kept.perm), vec![0, 1, 2, 4, 3]);
+        assert_eq!(kept.segments.counts(), &[3, 2]);
+
+        // A projection of norm 0 scores every node 0/0 = NaN, in PyG too.
+        let graphs = mixed_batch::<B>(device);
+        let mut pool = layer::<B>(Selection::Ratio(0.5), device);
+        pool.select.weight = Param::from_tensor(Tensor::zeros([1, 2], device));
+        let out = pool.forward(graphs).unwrap();
+        assert_eq!(host::ints(out.perm), vec![0, 1, 4, 5, 6]);
+    }
+
     fn wrong_width_is_an_error<B: Backend>(device: &B::Device) {
         let graphs = mixed_batch::<B>(device);
         let pool = TopKPoolingConfig::new(3, Selection::Ratio(0.5))
@@ -346,6 +375,7 @@ mod tests {
         min_score_keeps_the_best_of_every_graph,
         device_reads_are_only_the_data_dependent_ones,
         ties_go_to_the_lower_node_id,
+        nan_and_infinite_scores_never_select_padding,
         wrong_width_is_an_error,
         invalid_configurations_are_rejected,
     );

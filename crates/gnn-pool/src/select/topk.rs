@@ -211,7 +211,10 @@ pub fn select_top_k<B: Backend>(
     let layout = segments.dense_layout();
     let width = layout.width;
     let dense = layout
-        .densify(score.clone().detach().reshape([rows, 1]), f64::NEG_INFINITY)
+        .densify(
+            sort_keys(score.clone()).reshape([rows, 1]),
+            f64::NEG_INFINITY,
+        )
         .reshape([num_graphs, width]);
     let slots = sort_descending_stable(dense, width);
 
@@ -235,6 +238,21 @@ pub fn select_top_k<B: Backend>(
         perm,
         segments: kept_segments,
     }
+}
+
+/// The scores as sort keys that rank every node above the `-inf` padding of the dense layout.
+///
+/// A padding slot that sorted among the first `k` would become a node id outside its graph:
+/// the next graph's node, or past the end (which not every backend bounds-checks). A diverged
+/// model scores NaN, which sorts differently on every backend: it ranks first here, as in
+/// PyTorch's descending sort. A score of `-inf` becomes the lowest finite `f32`.
+fn sort_keys<B: Backend>(score: Tensor<B, 1>) -> Tensor<B, 1> {
+    let score = score.detach();
+    let is_nan = score.clone().is_nan();
+    let is_minus_infinity = score.clone().equal_elem(f64::NEG_INFINITY);
+    score
+        .mask_fill(is_nan, f64::INFINITY)
+        .mask_fill(is_minus_infinity, f32::MIN)
 }
 
 /// Slot order of each row of `dense` `[G, W]`, by value descending, exact ties by ascending slot.
