@@ -84,6 +84,12 @@ pub enum ReadoutArg {
 }
 
 impl ReadoutArg {
+    /// The name written in reports: the flag's value.
+    pub fn name(self) -> String {
+        self.to_possible_value()
+            .map_or_else(String::new, |value| value.get_name().to_owned())
+    }
+
     /// The readout.
     pub fn pool(self) -> GlobalPool {
         match self {
@@ -515,6 +521,7 @@ mod tests {
         assert!(!tu.uses_default_dataset());
         assert_eq!(tu.classifier(3, 2).architecture, Architecture::Global);
         assert_eq!(tu.classifier(3, 2).readout, GlobalPool::MaxMeanAdd);
+        assert_eq!(tu.readout.name(), "max-mean-add");
     }
 
     #[test]

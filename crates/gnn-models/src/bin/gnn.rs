@@ -139,14 +139,14 @@ fn train_command(args: &TrainArgs) -> Result<(), String> {
     let training = args.training();
     if !args.quiet {
         println!(
-            "{name}: {} graphs, {} node features, {} classes | model {} conv {} hidden {} readout {:?} | {} fold(s), up to {} epochs, batch {}, lr {}, backend {}, {} thread(s) | out {}",
+            "{name}: {} graphs, {} node features, {} classes | model {} conv {} hidden {} readout {} | {} fold(s), up to {} epochs, batch {}, lr {}, backend {}, {} thread(s) | out {}",
             dataset.graphs().len(),
             dataset.num_features(),
             classifier.num_classes,
             args.model.name(),
             args.conv.name(),
             args.hidden,
-            classifier.readout,
+            args.readout.name(),
             folds.len(),
             training.epochs,
             training.batch_size,
