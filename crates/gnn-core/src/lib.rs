@@ -8,10 +8,18 @@
 //! - [`structure`]: degrees, self loops, GCN normalisation, neighbourhood aggregation.
 //! - [`conv`]: the message passing layers pooling needs (GraphConv, GCNConv, GINConv, SAGEConv).
 //! - [`host`]: the only place the library reads tensors back to the host, counted.
+//!
+//! Cargo features (none on by default; the library itself needs no backend):
+//! - `testing`: [`testing`], backend-generic test macros and a float64 finite-difference
+//!   gradient check for crates built on this one (brings NdArray and Flex);
+//! - `test-wgpu`: the same tests on Wgpu too;
+//! - `cpu-settings`: `cpu`, process-wide CPU settings for a training program.
 #![warn(missing_docs)]
 
 pub mod batch;
 pub mod conv;
+#[cfg(feature = "cpu-settings")]
+pub mod cpu;
 pub mod error;
 #[cfg(test)]
 pub(crate) mod gradcheck;
@@ -19,6 +27,7 @@ pub mod graph;
 pub mod host;
 pub mod segment;
 pub mod structure;
+#[cfg(any(test, feature = "testing"))]
 pub mod testing;
 
 pub use batch::{GraphBatch, GraphBatchParts};

@@ -10,7 +10,7 @@
 //! ```
 //!
 //! Each macro makes one module per backend: `ndarray` (`NdArray<f64>`), `flex` (`Flex`, f32) and,
-//! when the calling crate's `wgpu` feature is on, `wgpu` (`Wgpu`, f32, any Vulkan/Metal/DX12
+//! when the calling crate's `test-wgpu` feature is on, `wgpu` (`Wgpu`, f32, any Vulkan/Metal/DX12
 //! device, including Mesa's software Vulkan). So every test runs in both precisions.
 //!
 //! Why `NdArray<f64>` and not `NdArray<f32>`: Burn 0.21 registers one default float dtype per
@@ -30,7 +30,7 @@ macro_rules! backend_tests {
         mod flex {
             $( #[test] fn $name() { super::$name::<::burn::backend::Flex>(&Default::default()); } )*
         }
-        #[cfg(feature = "wgpu")]
+        #[cfg(feature = "test-wgpu")]
         mod wgpu {
             $( #[test] fn $name() { super::$name::<::burn::backend::Wgpu>(&Default::default()); } )*
         }
@@ -52,7 +52,7 @@ macro_rules! autodiff_backend_tests {
                 super::$name::<::burn::backend::Autodiff<::burn::backend::Flex>>(&Default::default());
             } )*
         }
-        #[cfg(feature = "wgpu")]
+        #[cfg(feature = "test-wgpu")]
         mod autodiff_wgpu {
             $( #[test] fn $name() {
                 super::$name::<::burn::backend::Autodiff<::burn::backend::Wgpu>>(&Default::default());
@@ -63,6 +63,8 @@ macro_rules! autodiff_backend_tests {
 
 use burn::backend::{Autodiff, NdArray};
 use burn::tensor::{Tensor, TensorData, backend::Backend};
+
+use crate::Graph;
 
 /// The float-64 autodiff backend of gradient checks (`Flex` and `Wgpu` are float-32 only).
 pub type F64Backend = Autodiff<NdArray<f64>>;
@@ -150,4 +152,28 @@ pub fn check_gradient(
         );
     }
     analytic
+}
+
+/// Small graphs of 1..7 nodes with 3 features, labels 0..2.
+pub fn tiny_graphs(count: usize) -> Vec<Graph> {
+    (0..count)
+        .map(|g| {
+            let n = 1 + g % 7;
+            let x = (0..n * 3)
+                .map(|i| ((i * 7 + g * 3) % 11) as f32 / 11.0 - 0.3)
+                .collect();
+            let mut edges = Vec::new();
+            for i in 1..n {
+                edges.push((i - 1, i));
+                edges.push((i, i - 1));
+            }
+            if n > 3 {
+                edges.push((0, n - 1));
+                edges.push((n - 1, 0));
+            }
+            Graph::new(n, 3, x, edges)
+                .expect("valid graph")
+                .with_label(g % 3)
+        })
+        .collect()
 }

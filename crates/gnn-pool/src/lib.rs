@@ -29,6 +29,11 @@ pub mod topk_pool;
 #[cfg(test)]
 mod gradient_tests;
 
+/// The Burn this crate is built against (0.21), for dependents that name no other.
+pub use burn;
+/// Graphs as tensors: [`GraphBatch`](gnn_core::GraphBatch), segments, convolutions.
+pub use gnn_core;
+
 pub use cluster_pool::{avg_pool, cluster_pool, max_pool};
 pub use error::{PoolError, Result};
 pub use pooled::Pooled;

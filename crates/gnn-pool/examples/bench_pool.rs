@@ -257,8 +257,8 @@ fn main() {
         // SAFETY: set before any thread starts; PyG's figures use 2 threads.
         unsafe { std::env::set_var("RAYON_NUM_THREADS", "2") };
     }
-    gnn_models::cpu::flush_subnormals();
-    gnn_models::cpu::reuse_freed_memory();
+    gnn_core::cpu::flush_subnormals();
+    gnn_core::cpu::reuse_freed_memory();
     let scale = format!("{:?}", args.scale);
     let workload = match args.scale {
         Scale::S => load_s(&args.inputs).unwrap_or_else(|e| {
@@ -273,14 +273,14 @@ fn main() {
         BackendName::Flex => bench::<Autodiff<Flex>>(&args, &workload, &scale),
         BackendName::Ndarray => bench::<Autodiff<NdArray>>(&args, &workload, &scale),
         BackendName::Wgpu => {
-            #[cfg(feature = "wgpu")]
+            #[cfg(feature = "test-wgpu")]
             {
                 bench::<Autodiff<burn::backend::Wgpu>>(&args, &workload, &scale)
             }
-            #[cfg(not(feature = "wgpu"))]
+            #[cfg(not(feature = "test-wgpu"))]
             {
                 eprintln!(
-                    "this build has no Wgpu backend: rebuild with --features gnn-models/wgpu"
+                    "this build has no Wgpu backend: rebuild with --features gnn-pool/test-wgpu"
                 );
                 std::process::exit(2);
             }

@@ -10,7 +10,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use gnn_core::conv::ConvKind;
 use gnn_pool::{GlobalPool, Selection};
 
-use crate::classifier::{Architecture, HierarchicalClassifierConfig, PoolKind};
+use gnn_models::{Architecture, HierarchicalClassifierConfig, PoolKind};
 use crate::train::TrainingConfig;
 
 /// Name of the built-in default dataset.
@@ -353,7 +353,7 @@ fn positive(flag: &str, value: usize) -> Result<(), CliError> {
 pub fn check_backend(backend: BackendArg) -> Result<(), CliError> {
     if backend == BackendArg::Wgpu && !cfg!(feature = "wgpu") {
         return Err(CliError::usage(
-            "error: this gnn was built without the wgpu backend: rebuild with `--features wgpu` (cargo run --release -p gnn-models --features wgpu --bin gnn -- ...)",
+            "error: this gnn was built without the wgpu backend: rebuild with `--features wgpu` (cargo run --release -p gnn-cli --features wgpu -- ...)",
         ));
     }
     Ok(())
@@ -418,7 +418,7 @@ fn check_train(args: &TrainArgs) -> Result<(), CliError> {
         ));
     }
     if let Some(name) = &args.dataset
-        && crate::data::validate_name(name).is_err()
+        && gnn_datasets::validate_name(name).is_err()
     {
         return Err(CliError::usage(format!(
             "error: --dataset {name:?} is not a valid dataset name"

@@ -914,7 +914,7 @@ fn run_op<B: AutodiffBackend>(
                 .map(|m| m.iter().filter_map(Value::as_u64).collect())
                 .unwrap_or_default();
             let classifier_config =
-                crate::classifier::HierarchicalClassifierConfig::new(features, classes)
+                gnn_models::HierarchicalClassifierConfig::new(features, classes)
                     .with_hidden(hidden)
                     .with_num_blocks(blocks)
                     .with_selection(selection(config)?)
@@ -952,7 +952,7 @@ fn run_op<B: AutodiffBackend>(
                 leaves.push(Leaf::Transposed(root_w, conv.lin_root.weight.val()));
             }
             for (pool, name) in model.pools.iter_mut().zip(POOL) {
-                let crate::classifier::BlockPool::TopK(pool) = pool else {
+                let gnn_models::BlockPool::TopK(pool) = pool else {
                     return Ok(None);
                 };
                 pool.select.weight = Param::from_tensor(float_tensor(&param(name)?, device));
@@ -974,7 +974,7 @@ fn run_op<B: AutodiffBackend>(
                 .clone()
                 .ok_or_else(|| ParityError::Field("input.y".into()))?;
             let trace = model.forward_traced(inputs.batch(&uses)?)?;
-            let loss = crate::classifier::nll_loss(trace.log_probs.clone(), y);
+            let loss = gnn_models::nll_loss(trace.log_probs.clone(), y);
             check.float_tensor("log_probs", trace.log_probs.clone(), expected("log_probs"));
             check.float_tensor("nll_loss", loss.clone(), expected("nll_loss"));
             let expected_blocks = output

@@ -15,7 +15,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use crate::classifier::HierarchicalClassifierConfig;
+use gnn_models::HierarchicalClassifierConfig;
 use crate::train::TrainingConfig;
 
 /// One epoch of one fold.

@@ -21,7 +21,7 @@ fn float32_flex_matches_pyg() {
     check_all::<Autodiff<burn::backend::Flex>>(1e-4, &common::NOT_DEFINED_IN_FLOAT32);
 }
 
-#[cfg(feature = "wgpu")]
+#[cfg(feature = "test-wgpu")]
 #[test]
 fn float32_wgpu_matches_pyg() {
     check_all::<Autodiff<burn::backend::Wgpu>>(1e-4, &common::NOT_DEFINED_IN_FLOAT32);

@@ -267,7 +267,7 @@ impl<B: Backend> HierarchicalClassifier<B> {
     /// (entries `0` or `1 / (1 - p)`), drawn from the backend's generator as Burn's `Dropout`
     /// draws it; `None` off an autodiff backend or when `p = 0`.
     ///
-    /// Drawing the mask apart from the forward pass lets [`parallel`](crate::parallel) draw it
+    /// Drawing the mask apart from the forward pass lets the data-parallel training step (feature `train`) draw it
     /// once per batch on one thread, so that training on shards of a batch in parallel stays
     /// reproducible.
     pub fn head_dropout_mask(&self, num_graphs: usize, device: &B::Device) -> Option<Tensor<B, 2>> {
@@ -402,43 +402,15 @@ impl<B: Backend> HierarchicalClassifier<B> {
     }
 }
 
-/// Mean negative log-likelihood of `targets` `[G]` under `log_probs` `[G, C]` (PyTorch's
-/// `F.nll_loss`), as a `[1]` tensor. Targets must be below `C` (checked by the caller).
-pub fn nll_loss<B: Backend>(log_probs: Tensor<B, 2>, targets: Tensor<B, 1, Int>) -> Tensor<B, 1> {
-    let [rows, _] = log_probs.dims();
-    log_probs.gather(1, targets.reshape([rows, 1])).mean().neg()
-}
-
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+    use crate::loss::nll_loss;
     use burn::module::{ModuleVisitor, Param};
     use burn::tensor::backend::AutodiffBackend;
-    use gnn_core::{Graph, host};
+    use gnn_core::host;
 
-    /// Small graphs of 1..7 nodes with 3 features, labels 0..2.
-    pub(crate) fn tiny_graphs(count: usize) -> Vec<Graph> {
-        (0..count)
-            .map(|g| {
-                let n = 1 + g % 7;
-                let x = (0..n * 3)
-                    .map(|i| ((i * 7 + g * 3) % 11) as f32 / 11.0 - 0.3)
-                    .collect();
-                let mut edges = Vec::new();
-                for i in 1..n {
-                    edges.push((i - 1, i));
-                    edges.push((i, i - 1));
-                }
-                if n > 3 {
-                    edges.push((0, n - 1));
-                    edges.push((n - 1, 0));
-                }
-                Graph::new(n, 3, x, edges)
-                    .expect("valid graph")
-                    .with_label(g % 3)
-            })
-            .collect()
-    }
+    pub(crate) use gnn_core::testing::tiny_graphs;
 
     fn variants() -> Vec<HierarchicalClassifierConfig> {
         let mut out = Vec::new();

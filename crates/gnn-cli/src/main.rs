@@ -1,7 +1,7 @@
 //! `gnn`: train and evaluate hierarchical graph classifiers.
 //!
 //! ```text
-//! cargo run --release -p gnn-models --bin gnn -- train
+//! cargo run --release -p gnn-cli -- train
 //! gnn train --data-dir ../shared/datasets/TU/PROTEINS --folds 10 --out runs/proteins
 //! gnn eval --checkpoint runs/proteins --data-dir ../shared/datasets/TU/PROTEINS
 //! gnn datasets
@@ -15,20 +15,20 @@ use std::process::ExitCode;
 
 use burn::backend::{Autodiff, Flex, NdArray};
 use burn::tensor::backend::Backend;
-use gnn_models::cli::{
+use gnn_cli::cli::{
     self, BackendArg, Command, DEFAULT_DATASET, EvalArgs, SelectArgs, TrainArgs,
 };
-use gnn_models::data::{
+use gnn_datasets::{
     DatasetSource, Fold, GraphDataset, TuDataset, TuOptions, ba_2motifs, load_tu_dir,
     read_errica_splits, read_index_folds, stratified_k_fold, stratified_split,
 };
-use gnn_models::model_selection::{metrics_path, select_per_fold};
-use gnn_models::report::RunReport;
-use gnn_models::train::{self, RunSpec, evaluate, load_model};
+use gnn_cli::model_selection::{metrics_path, select_per_fold};
+use gnn_cli::report::RunReport;
+use gnn_cli::train::{self, RunSpec, evaluate, load_model};
 
 fn main() -> ExitCode {
-    gnn_models::cpu::flush_subnormals();
-    gnn_models::cpu::reuse_freed_memory();
+    gnn_core::cpu::flush_subnormals();
+    gnn_core::cpu::reuse_freed_memory();
     let command = match cli::parse(std::env::args_os()) {
         Ok(command) => command,
         Err(e) => {
@@ -68,7 +68,7 @@ fn load_dataset(
     seed: u64,
 ) -> Result<(String, GraphDataset), String> {
     let options = TuOptions::default().with_node_attributes(use_node_attr);
-    let tu = |loaded: Result<TuDataset, gnn_models::data::DataError>| -> Result<(String, GraphDataset), String> {
+    let tu = |loaded: Result<TuDataset, gnn_datasets::DataError>| -> Result<(String, GraphDataset), String> {
         let tu = loaded.map_err(|e| e.to_string())?;
         let name = tu.name().to_string();
         let graphs = GraphDataset::try_from(tu).map_err(|e| e.to_string())?;
@@ -197,12 +197,12 @@ fn train_command(args: &TrainArgs) -> Result<(), String> {
 }
 
 #[cfg(feature = "wgpu")]
-fn run_wgpu(spec: &RunSpec) -> Result<gnn_models::report::RunReport, train::TrainError> {
+fn run_wgpu(spec: &RunSpec) -> Result<gnn_cli::report::RunReport, train::TrainError> {
     train::run::<Autodiff<burn::backend::Wgpu>>(spec, &Default::default())
 }
 
 #[cfg(not(feature = "wgpu"))]
-fn run_wgpu(_spec: &RunSpec) -> Result<gnn_models::report::RunReport, train::TrainError> {
+fn run_wgpu(_spec: &RunSpec) -> Result<gnn_cli::report::RunReport, train::TrainError> {
     // `cli::parse` refuses `--backend wgpu` in a build without the feature.
     Err(train::TrainError::Invalid(
         "this gnn was built without wgpu: rebuild with `--features wgpu`".into(),

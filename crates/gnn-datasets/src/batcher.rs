@@ -5,7 +5,7 @@
 //! use burn::backend::NdArray;
 //! use burn::data::dataloader::DataLoaderBuilder;
 //! use gnn_core::GraphBatch;
-//! use gnn_models::data::{GraphBatcher, GraphDataset, ba_2motifs};
+//! use gnn_datasets::{GraphBatcher, GraphDataset, ba_2motifs};
 //!
 //! type B = NdArray<f32>;
 //! let dataset = GraphDataset::new(ba_2motifs(40, 0)).unwrap();
@@ -23,9 +23,9 @@ use burn::data::dataset::Dataset;
 use burn::tensor::backend::Backend;
 use gnn_core::{Graph, GraphBatch};
 
-use super::error::{DataError, Result};
-use super::split::Fold;
-use super::tu::TuDataset;
+use crate::error::{DataError, Result};
+use crate::split::Fold;
+use crate::tu::TuDataset;
 
 /// A list of labelled graphs that can be batched together, checked once when built.
 ///
@@ -213,98 +213,10 @@ pub struct GraphBatcher;
 
 impl<B: Backend> Batcher<B, Graph, GraphBatch<B>> for GraphBatcher {
     fn batch(&self, items: Vec<Graph>, device: &B::Device) -> GraphBatch<B> {
-        collate(&items, device)
+        GraphBatch::from_graphs(&items, device).unwrap_or_else(|e| {
+            panic!("graphs cannot be batched together ({e}); build the dataset with GraphDataset::new, which checks this")
+        })
     }
-}
-
-/// [`GraphBatch::from_graphs`] for the batchers, whose trait method cannot return an error.
-fn collate<B: Backend>(graphs: &[Graph], device: &B::Device) -> GraphBatch<B> {
-    GraphBatch::from_graphs(graphs, device).unwrap_or_else(|e| {
-        panic!("graphs cannot be batched together ({e}); build the dataset with GraphDataset::new, which checks this")
-    })
-}
-
-/// One batch of graphs collated as several consecutive shards, each a [`GraphBatch`], for
-/// training on the shards in parallel (see [`parallel`](crate::parallel)).
-///
-/// The shards hold the batch's graphs in order; together they are the batch.
-#[derive(Debug, Clone)]
-pub struct ShardedBatch<B: Backend> {
-    /// The shards, in graph order; none is empty unless the batch is.
-    pub shards: Vec<GraphBatch<B>>,
-}
-
-impl<B: Backend> ShardedBatch<B> {
-    /// Graphs in the whole batch.
-    pub fn num_graphs(&self) -> usize {
-        self.shards.iter().map(GraphBatch::num_graphs).sum()
-    }
-}
-
-/// Collates graphs into a [`ShardedBatch`] of at most `shards` shards of similar work.
-///
-/// Shards are consecutive runs of graphs balanced by nodes + edges (see [`shard_ranges`]), so a
-/// 600-node graph does not land with half of the batch's other graphs. `shards = 1` gives one
-/// [`GraphBatcher`] batch.
-///
-/// # Panics
-/// As [`GraphBatcher`], and never with graphs drawn from a [`GraphDataset`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ShardedGraphBatcher {
-    shards: usize,
-}
-
-impl ShardedGraphBatcher {
-    /// A batcher cutting each batch into at most `shards` shards (0 is taken as 1).
-    pub fn new(shards: usize) -> Self {
-        Self {
-            shards: shards.max(1),
-        }
-    }
-
-    /// Shards per batch (fewer when a batch has fewer graphs).
-    pub fn shards(&self) -> usize {
-        self.shards
-    }
-}
-
-impl<B: Backend> Batcher<B, Graph, ShardedBatch<B>> for ShardedGraphBatcher {
-    fn batch(&self, items: Vec<Graph>, device: &B::Device) -> ShardedBatch<B> {
-        let work: Vec<usize> = items
-            .iter()
-            .map(|g| g.num_nodes() + g.num_edges())
-            .collect();
-        let shards = shard_ranges(&work, self.shards)
-            .into_iter()
-            .map(|range| collate(&items[range], device))
-            .collect();
-        ShardedBatch { shards }
-    }
-}
-
-/// Cuts `0..work.len()` into at most `shards` consecutive, non-empty ranges of similar total
-/// `work`: a range ends once the running total reaches its share. No range is empty (there
-/// are `min(shards, work.len())` of them, and one empty range for no items).
-pub fn shard_ranges(work: &[usize], shards: usize) -> Vec<std::ops::Range<usize>> {
-    let items = work.len();
-    let shards = shards.clamp(1, items.max(1));
-    // +1 per item: graphs without nodes still cost a little, and all-zero work still splits.
-    let total: usize = work.iter().map(|w| w + 1).sum();
-    let mut ranges = Vec::with_capacity(shards);
-    let (mut start, mut running) = (0, 0);
-    for (i, w) in work.iter().enumerate() {
-        running += w + 1;
-        let cut = ranges.len() + 1;
-        let left_after = items - i - 1;
-        let shards_after = shards - cut;
-        // Cut when this shard has its share, or when each remaining shard needs one item.
-        if cut < shards && (running * shards >= total * cut || left_after == shards_after) {
-            ranges.push(start..i + 1);
-            start = i + 1;
-        }
-    }
-    ranges.push(start..items);
-    ranges
 }
 
 #[cfg(test)]
@@ -313,7 +225,7 @@ mod tests {
     use burn::tensor::{ElementConversion, Int, Tensor};
 
     use super::*;
-    use crate::data::synthetic::ba_2motifs;
+    use crate::synthetic::ba_2motifs;
 
     fn graph(features: usize, label: Option<usize>) -> Graph {
         let g = Graph::new(2, features, vec![1.0; 2 * features], vec![(0, 1), (1, 0)]).unwrap();
@@ -417,56 +329,12 @@ mod tests {
         write("A", "1, 2\n2, 1\n");
         write("graph_indicator", "1\n1\n2\n");
         write("graph_labels", "3\n7\n");
-        let tu = crate::data::tu::load_tu(dir.path(), "Z", &Default::default()).unwrap();
+        let tu = crate::tu::load_tu(dir.path(), "Z", &Default::default()).unwrap();
         let ds = GraphDataset::try_from(tu).unwrap();
         assert_eq!(ds.num_classes(), 2);
         assert_eq!(ds.num_features(), 2, "one-hot degree 0..=1 by default");
     }
 
-    gnn_core::backend_tests!(
-        loads_batches_with_labels,
-        sharded_batches_hold_the_batch_in_order
-    );
+    gnn_core::backend_tests!(loads_batches_with_labels);
 
-    proptest::proptest! {
-        /// Ranges cover the items in order, none is empty, and no shard exceeds its share by
-        /// more than one item.
-        #[test]
-        fn shard_ranges_cover_in_order_and_balance(
-            work in proptest::collection::vec(0usize..50, 0..40),
-            shards in 1usize..6,
-        ) {
-            let ranges = shard_ranges(&work, shards);
-            proptest::prop_assert_eq!(ranges.len(), shards.min(work.len()).max(1));
-            let mut next = 0;
-            for range in &ranges {
-                proptest::prop_assert_eq!(range.start, next);
-                proptest::prop_assert!(range.end > range.start || work.is_empty());
-                next = range.end;
-            }
-            proptest::prop_assert_eq!(next, work.len());
-            let cost = |r: &std::ops::Range<usize>| work[r.clone()].iter().map(|w| w + 1).sum::<usize>();
-            let total: usize = work.iter().map(|w| w + 1).sum();
-            let largest = work.iter().map(|w| w + 1).max().unwrap_or(0);
-            for range in &ranges {
-                proptest::prop_assert!(cost(range) <= total.div_ceil(ranges.len()) + largest);
-            }
-        }
-    }
-
-    fn sharded_batches_hold_the_batch_in_order<B: Backend>(device: &B::Device) {
-        let graphs = ba_2motifs(9, 3);
-        let sharded: ShardedBatch<B> = ShardedGraphBatcher::new(4).batch(graphs.clone(), device);
-        assert_eq!(sharded.shards.len(), 4);
-        assert_eq!(sharded.num_graphs(), 9);
-        let labels: Vec<i64> = sharded
-            .shards
-            .iter()
-            .flat_map(|s| gnn_core::host::ints(s.y().cloned().expect("labelled")))
-            .collect();
-        let expected: Vec<i64> = graphs.iter().map(|g| g.label().unwrap() as i64).collect();
-        assert_eq!(labels, expected);
-        let one: ShardedBatch<B> = ShardedGraphBatcher::new(0).batch(graphs, device);
-        assert_eq!(one.shards.len(), 1);
-    }
 }

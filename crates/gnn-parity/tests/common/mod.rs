@@ -1,7 +1,7 @@
 //! Shared by the parity test binaries.
 
 use burn::tensor::backend::AutodiffBackend;
-use gnn_models::parity::{OpReport, parse_fixture, run_fixture};
+use gnn_parity::{OpReport, parse_fixture, run_fixture};
 
 pub const FIXTURES: [&str; 5] = [
     "a_path3",

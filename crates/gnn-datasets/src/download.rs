@@ -221,7 +221,7 @@ impl DatasetSource {
         let agent = ureq::AgentBuilder::new()
             .timeout_connect(self.timeout)
             .timeout_read(self.timeout)
-            .user_agent(concat!("gnn-models/", env!("CARGO_PKG_VERSION")))
+            .user_agent(concat!("gnn-datasets/", env!("CARGO_PKG_VERSION")))
             .build();
         let response = agent.get(url).call().map_err(|e| match e {
             ureq::Error::Status(status, _) => DataError::HttpStatus {

@@ -1,7 +1,7 @@
 //! Training a [`HierarchicalClassifier`] with burn-train's `Learner`.
 //!
-//! - [`TrainStep`] / [`InferenceStep`] for the classifier: NLL loss on its log-probabilities,
-//!   wrapped in a [`ClassificationOutput`] so that burn-train's accuracy and loss metrics apply.
+//! The steps (burn-train's `TrainStep` / `InferenceStep`) are the model's own, from
+//! `gnn_models::train`.
 //! - [`train_fold`]: one train/valid/test split with `SupervisedTraining` (Adam with weight
 //!   decay, checkpoints of the last epochs and of the best validation loss, early stopping on
 //!   the validation loss, one progress line per epoch from [`EpochRenderer`]), then the checkpoint
@@ -28,15 +28,14 @@ use burn::train::renderer::{
     MetricsRendererTraining, ProgressType, TrainingProgress,
 };
 use burn::train::{
-    ClassificationOutput, InferenceStep, Learner, LearnerSummary, MetricEarlyStoppingStrategy,
-    StoppingCondition, SupervisedTraining, TrainOutput, TrainStep,
+    Learner, LearnerSummary, MetricEarlyStoppingStrategy, StoppingCondition, SupervisedTraining,
 };
 use gnn_core::{Graph, GraphBatch, host};
 use gnn_pool::PoolError;
 
-use crate::classifier::{HierarchicalClassifier, HierarchicalClassifierConfig, nll_loss};
-use crate::data::{DataError, Fold, GraphBatcher, GraphDataset, ShardedBatch, ShardedGraphBatcher};
-use crate::parallel::data_parallel_step;
+use gnn_datasets::{DataError, Fold, GraphBatcher, GraphDataset};
+use gnn_models::train::{ShardedBatch, ShardedGraphBatcher, classification_step};
+use gnn_models::{HierarchicalClassifier, HierarchicalClassifierConfig};
 use crate::plot::plot_training_curves;
 use crate::report::{EpochRecord, FoldReport, RunReport, epoch_times, median};
 
@@ -65,7 +64,7 @@ pub struct TrainingConfig {
     #[config(default = 0)]
     pub seed: u64,
     /// Threads that train on shards of each batch in parallel (see
-    /// [`parallel`](crate::parallel)). The gradients are the batch's whatever the number, up
+    /// `gnn_models::train::data_parallel_step`). The gradients are the batch's whatever the number, up
     /// to float rounding; a seeded run is reproducible for a given number. 1 suits GPU
     /// backends.
     #[config(default = 1)]
@@ -106,49 +105,6 @@ fn io_error(path: &Path) -> impl FnOnce(std::io::Error) -> TrainError + '_ {
     move |source| TrainError::Io {
         path: path.to_path_buf(),
         source,
-    }
-}
-
-/// One forward pass on a labelled batch: NLL loss, log-probabilities and targets.
-///
-/// # Panics
-/// Never on batches from a [`GraphBatcher`] over a [`GraphDataset`] checked by
-/// [`check_data`]: the dataset guarantees a label on every graph (so `y` is set) and
-/// `check_data` guarantees the model's input width (the only error of
-/// [`HierarchicalClassifier::forward`]) and labels below the number of classes. Burn's step
-/// traits cannot return an error, so these conditions are checked once before training.
-pub fn classification_step<B: Backend>(
-    model: &HierarchicalClassifier<B>,
-    batch: GraphBatch<B>,
-) -> ClassificationOutput<B> {
-    let targets = batch
-        .y()
-        .cloned()
-        .expect("GraphDataset guarantees a label on every graph");
-    let log_probs = model
-        .forward(batch)
-        .expect("check_data matched the model's input width to the dataset");
-    let loss = nll_loss(log_probs.clone(), targets.clone());
-    ClassificationOutput::new(loss, log_probs, targets)
-}
-
-/// A training step on a batch collated in shards: the shards run in parallel, one thread each
-/// (see [`parallel`](crate::parallel)); one shard is an ordinary step.
-impl<B: AutodiffBackend> TrainStep for HierarchicalClassifier<B> {
-    type Input = ShardedBatch<B>;
-    type Output = ClassificationOutput<B>;
-
-    fn step(&self, batch: ShardedBatch<B>) -> TrainOutput<ClassificationOutput<B>> {
-        data_parallel_step(self, batch)
-    }
-}
-
-impl<B: Backend> InferenceStep for HierarchicalClassifier<B> {
-    type Input = GraphBatch<B>;
-    type Output = ClassificationOutput<B>;
-
-    fn step(&self, batch: GraphBatch<B>) -> ClassificationOutput<B> {
-        classification_step(self, batch)
     }
 }
 
@@ -729,7 +685,7 @@ pub fn run<B: AutodiffBackend>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::classifier::tests::tiny_graphs;
+    use gnn_core::testing::tiny_graphs;
 
     fn labelled(count: usize) -> GraphDataset {
         // Two classes that the features separate: label 1 graphs have larger features.

@@ -12,7 +12,7 @@
 use std::process::ExitCode;
 
 use burn::backend::{Autodiff, NdArray};
-use gnn_models::parity::{parse_fixture, run_fixture};
+use gnn_parity::{parse_fixture, run_fixture};
 
 const TOLERANCE_F64: f64 = 1e-9;
 

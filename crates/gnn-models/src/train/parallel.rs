@@ -24,18 +24,19 @@ use burn::train::{ClassificationOutput, TrainOutput};
 use gnn_core::GraphBatch;
 use rayon::prelude::*;
 
-use crate::classifier::{HierarchicalClassifier, nll_loss};
-use crate::data::ShardedBatch;
+use super::ShardedBatch;
+use crate::loss::nll_loss;
+use crate::models::hierarchical::HierarchicalClassifier;
 
 /// Forward and backward of a [`ShardedBatch`], the shards in parallel, gradients summed.
 ///
 /// The returned loss is the mean negative log-likelihood over the whole batch, and the
 /// output and targets are the shards' rows in batch order, as
-/// [`classification_step`](crate::train::classification_step) gives for one batch.
+/// [`classification_step`](super::classification_step) gives for one batch.
 ///
 /// # Panics
-/// As [`classification_step`](crate::train::classification_step): never on batches of a
-/// checked [`GraphDataset`](crate::data::GraphDataset).
+/// As [`classification_step`](super::classification_step): never on batches of a
+/// checked `gnn_datasets::GraphDataset`.
 pub fn data_parallel_step<B: AutodiffBackend>(
     model: &HierarchicalClassifier<B>,
     batch: ShardedBatch<B>,
@@ -140,9 +141,9 @@ mod tests {
     use gnn_core::host;
 
     use super::*;
-    use crate::classifier::HierarchicalClassifierConfig;
-    use crate::classifier::tests::tiny_graphs;
-    use crate::data::ShardedGraphBatcher;
+    use crate::models::hierarchical::HierarchicalClassifierConfig;
+    use gnn_core::testing::tiny_graphs;
+    use crate::train::ShardedGraphBatcher;
 
     /// Every parameter's gradient, flattened, in visiting order.
     struct Collect<'a> {

@@ -11,13 +11,13 @@
 //! | [`error`] | [`DataError`], naming file and line for malformed data |
 //!
 //! ```no_run
-//! use gnn_models::data::{DatasetSource, GraphDataset, TuOptions, stratified_k_fold};
+//! use gnn_datasets::{DatasetSource, GraphDataset, TuOptions, stratified_k_fold};
 //!
 //! let proteins = DatasetSource::from_env().load("PROTEINS", &TuOptions::default())?;
 //! let dataset = GraphDataset::try_from(proteins)?;
 //! let folds = stratified_k_fold(&dataset.labels(), 10, 0.1, 0)?;
 //! let (train, valid, test) = dataset.split(&folds[0])?;
-//! # Ok::<(), gnn_models::data::DataError>(())
+//! # Ok::<(), gnn_datasets::DataError>(())
 //! ```
 
 pub mod batcher;
@@ -27,7 +27,7 @@ pub mod split;
 pub mod synthetic;
 pub mod tu;
 
-pub use batcher::{GraphBatcher, GraphDataset, ShardedBatch, ShardedGraphBatcher, shard_ranges};
+pub use batcher::{GraphBatcher, GraphDataset};
 pub use download::{
     DATA_DIR_ENV, DATASET_URL_ENV, DEFAULT_BASE_URL, DatasetSource, DatasetStatus, KNOWN_DATASETS,
     default_cache_dir, validate_name,
