@@ -4,8 +4,8 @@
 //! Schema 1 (the pooling cases, `/work/shared/parity/README.md`) and schema 2 (every layer,
 //! `layers/README.md`) share one layout: `{schema_version, case, input, ops: {name: OP}}` with
 //! `OP = {config: {op, uses?, ..}, params, output, grad, ...}`. Each op's body (config, params,
-//! output, grad) is decoded here, at parse time, into the typed struct its handler in
-//! [`crate::ops`] declares, so a malformed op is a [`ParityError::Op`] naming the op.
+//! output, grad) is decoded here, at parse time, into the typed struct its handler in `ops/`
+//! declares, so a malformed op is a [`ParityError::Op`] naming the op.
 
 use std::any::Any;
 use std::collections::BTreeMap;

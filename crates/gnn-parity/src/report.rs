@@ -1,5 +1,6 @@
-//! Verdicts: [`OpReport`], and the [`Checker`] that compares one op's results with the fixture
-//! (floats within the tolerance, NaN equal to NaN; integers exactly; gradients of leaves).
+//! Verdicts: [`OpReport`], the tolerances, and the checker that compares one op's results with
+//! the fixture (floats within the tolerance, NaN equal to NaN; integers exactly; gradients of
+//! leaves).
 
 use std::collections::BTreeMap;
 
