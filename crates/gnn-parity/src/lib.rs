@@ -115,3 +115,51 @@ pub fn run_fixture<B: AutodiffBackend>(
     }
     Ok(reports)
 }
+
+#[cfg(test)]
+mod tests {
+    use burn::backend::{Autodiff, NdArray};
+
+    use super::*;
+
+    #[test]
+    fn unknown_ops_are_reported_not_run_and_known_ones_are_checked() {
+        let text = r#"{"schema_version": 1, "case": "tiny",
+            "input": {"x": [[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]], "edge_index": [[], []],
+                      "batch": [0, 0, 1]},
+            "ops": {
+              "sum": {"config": {"op": "global_add_pool"}, "params": {},
+                      "output": {"x": [[4.0, 6.0], [5.0, 6.0]]},
+                      "grad": {"x": [[1.0, 1.0], [1.0, 1.0], [1.0, 1.0]]}},
+              "wrong": {"config": {"op": "global_max_pool"}, "params": {},
+                        "output": {"x": [[3.0, 4.0], [5.0, 7.0]]}},
+              "later": {"config": {"op": "FancyPool", "k": 3}, "output": {}}
+            }}"#;
+        let fixture = parse_fixture(text).unwrap();
+        let device = Default::default();
+        let reports =
+            run_fixture::<Autodiff<NdArray<f64>>>(&fixture, TOLERANCE_F64, &device).unwrap();
+        let by_op = |op: &str| reports.iter().find(|r| r.op == op).unwrap();
+        let later = by_op("later");
+        assert!(!later.pass && later.unsupported.as_deref().unwrap().contains("FancyPool"));
+        assert!(by_op("sum").pass, "{:?}", by_op("sum"));
+        assert_eq!(by_op("sum").details.len(), 2);
+        let wrong = by_op("wrong");
+        assert!(!wrong.pass && wrong.unsupported.is_none());
+        assert_eq!(wrong.max_abs_err, 1.0);
+    }
+
+    #[test]
+    fn a_missing_param_is_an_error_naming_the_op() {
+        let text = r#"{"schema_version": 2, "case": "tiny",
+            "input": {"x": [[1.0]], "edge_index": [[], []], "batch": [0]},
+            "ops": {"conv": {"config": {"op": "GraphConv"}, "params": {"lin_rel.weight": [[1.0]]},
+                             "output": {"x": [[1.0]]}}}}"#;
+        let err = parse_fixture(text).unwrap_err();
+        assert!(
+            matches!(&err, ParityError::Op { op, .. } if op == "conv"),
+            "{err}"
+        );
+        assert!(err.to_string().contains("lin_rel.bias"), "{err}");
+    }
+}
