@@ -6,6 +6,12 @@
 //! integer outputs (exactly) and gradients ([`report`]). Works for fixtures of any size:
 //! everything is read from the file (configs, parameters, inputs), nothing is assumed.
 //!
+//! Adding a fixture kind: a new file under `src/ops/` with a type implementing the crate's
+//! `ParityOp` trait (its typed body, an `OpBody<Config, Params, Output, Grads>`, and a `run` that
+//! builds the layer from the params, runs it once and records the comparisons), plus one line in
+//! `ops::with_handler` mapping the fixture's `config.op` to it. Kinds without a handler are
+//! reported as unsupported.
+//!
 //! ```no_run
 //! use burn::backend::{Autodiff, NdArray};
 //! use gnn_parity::{TOLERANCE_F64, parse_fixture, run_fixture};
