@@ -1,7 +1,7 @@
 //! Compares this library with PyTorch Geometric on parity fixtures.
 //!
 //! ```text
-//! cargo run --release --example pyg_parity -- FILE.json [FILE.json ...]
+//! cargo run --release --bin pyg_parity -- FILE.json [FILE.json ...]
 //! ```
 //!
 //! Runs every op of every fixture on `Autodiff<NdArray<f64>>`, prints per op the largest error of
@@ -12,9 +12,7 @@
 use std::process::ExitCode;
 
 use burn::backend::{Autodiff, NdArray};
-use gnn_parity::{parse_fixture, run_fixture};
-
-const TOLERANCE_F64: f64 = 1e-9;
+use gnn_parity::{TOLERANCE_F64, parse_fixture, run_fixture};
 
 fn main() -> ExitCode {
     let files: Vec<String> = std::env::args().skip(1).collect();

@@ -8,5 +8,8 @@ use burn::backend::{Autodiff, NdArray};
 
 #[test]
 fn float32_ndarray_matches_pyg() {
-    common::check_all::<Autodiff<NdArray<f32>>>(1e-4, &common::NOT_DEFINED_IN_FLOAT32);
+    common::check_all::<Autodiff<NdArray<f32>>>(
+        gnn_parity::TOLERANCE_F32,
+        &common::NOT_DEFINED_IN_FLOAT32,
+    );
 }

@@ -1,7 +1,7 @@
 //! Shared by the parity test binaries.
 
 use burn::tensor::backend::AutodiffBackend;
-use gnn_parity::{OpReport, parse_fixture, run_fixture};
+use gnn_parity::{Fixture, OpReport, parse_fixture, run_fixture};
 
 pub const FIXTURES: [&str; 5] = [
     "a_path3",
@@ -11,13 +11,17 @@ pub const FIXTURES: [&str; 5] = [
     "e_layers10",
 ];
 
-pub fn fixture(name: &str) -> serde_json::Value {
+/// The text of the project's fixture `name`.
+pub fn fixture_text(name: &str) -> String {
     let path = format!(
         "{}/../../tests/fixtures/pyg/{name}.json",
         env!("CARGO_MANIFEST_DIR")
     );
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
-    parse_fixture(&text).expect("fixture parses")
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+pub fn fixture(name: &str) -> Fixture {
+    parse_fixture(&fixture_text(name)).unwrap_or_else(|e| panic!("{name}: {e}"))
 }
 
 pub fn failures(reports: &[OpReport]) -> Vec<String> {
