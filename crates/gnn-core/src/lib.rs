@@ -10,7 +10,7 @@
 //! - [`host`]: the only place the library reads tensors back to the host, counted.
 //!
 //! Cargo features (none on by default; the library itself needs no backend):
-//! - `testing`: [`testing`], backend-generic test macros and a float64 finite-difference
+//! - `testing`: `testing`, backend-generic test macros and a float64 finite-difference
 //!   gradient check for crates built on this one (brings NdArray and Flex);
 //! - `test-wgpu`: the same tests on Wgpu too;
 //! - `cpu-settings`: `cpu`, process-wide CPU settings for a training program.
