@@ -160,6 +160,7 @@ fn max_by_target<B: Backend>(
 #[cfg(test)]
 mod tests {
     use burn::tensor::TensorData;
+    use burn::tensor::backend::AutodiffBackend;
 
     use super::*;
     use crate::gradcheck::{self, B64, TOL, check_gradient, weighted_sum};
@@ -451,6 +452,24 @@ mod tests {
             ([2, EDGES.len() + N], [EDGES.len() + N])
         );
     }
+
+    /// Exact ties split the gradient evenly, as PyG's `scatter_reduce(amax)` and as
+    /// [`segment_max`] everywhere else.
+    fn max_aggregation_splits_the_gradient_among_ties<B: AutodiffBackend>(device: &B::Device) {
+        // Nodes 0 and 2 send to node 1; they tie on feature 0, node 0 wins feature 1.
+        let x =
+            Tensor::<B, 2>::from_data([[1.0, 2.0], [0.0, 0.0], [1.0, -1.0]], device).require_grad();
+        let out = aggregate(
+            x.clone(),
+            edge_index(&[(0, 1), (2, 1)], device),
+            None,
+            Aggregation::Max,
+        );
+        let grad = x.grad(&out.sum().backward()).map(host::floats).unwrap();
+        assert_eq!(grad, vec![0.5, 1.0, 0.0, 0.0, 0.5, 0.0]);
+    }
+
+    crate::autodiff_backend_tests!(max_aggregation_splits_the_gradient_among_ties);
 
     crate::backend_tests!(
         degree_counts_and_sums_weights,

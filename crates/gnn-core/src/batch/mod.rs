@@ -224,11 +224,10 @@ impl<B: Backend> GraphBatch<B> {
     pub fn map_x(mut self, f: impl FnOnce(Tensor<B, 2>) -> Tensor<B, 2>) -> Self {
         let rows = self.num_nodes();
         self.x = f(self.x);
-        assert_eq!(
-            self.x.dims()[0],
-            rows,
-            "GraphBatch::map_x: the function must keep one row per node ({rows} rows), \
-             it returned {:?}",
+        assert!(
+            self.x.dims()[0] == rows,
+            "GraphBatch::map_x: the function must keep one row per node ({rows} rows), it \
+             returned {:?}",
             self.x.dims()
         );
         self

@@ -410,7 +410,37 @@ fn batch_setters_check_lengths<B: Backend>(device: &B::Device) {
     );
 }
 
+fn map_x_keeps_one_row_per_node<B: Backend>(device: &B::Device) {
+    let graphs = GraphBatch::<B>::from_graphs(&crate::testing::tiny_graphs(3), device).unwrap();
+    assert!(graphs.num_nodes() > 1);
+    let doubled = graphs.clone().map_x(|x| x * 2.0);
+    crate::testing::assert_close(
+        doubled.x().clone(),
+        &host::floats(graphs.x().clone() * 2.0),
+        0.0,
+        0.0,
+    );
+    assert_eq!(doubled.node_counts(), graphs.node_counts());
+    let message = crate::testing::panic_message(|| graphs.clone().map_x(|x| x.narrow(0, 0, 1)));
+    assert!(message.starts_with("GraphBatch::map_x"), "{message}");
+}
+
+fn from_parts_unchecked_rebuilds_and_checks_in_debug<B: Backend>(device: &B::Device) {
+    let graphs = GraphBatch::<B>::from_graphs(&crate::testing::tiny_graphs(3), device).unwrap();
+    let rebuilt = GraphBatch::from_parts_unchecked(graphs.clone().into_parts());
+    assert_eq!(rebuilt.node_counts(), graphs.node_counts());
+    assert_eq!(rebuilt.edge_counts(), graphs.edge_counts());
+    if cfg!(debug_assertions) {
+        let mut parts = graphs.into_parts();
+        parts.edge_counts.push(0);
+        let message = crate::testing::panic_message(|| GraphBatch::from_parts_unchecked(parts));
+        assert!(message.contains("inconsistent parts"), "{message}");
+    }
+}
+
 crate::backend_tests!(
+    map_x_keeps_one_row_per_node,
+    from_parts_unchecked_rebuilds_and_checks_in_debug,
     from_graphs_then_to_graphs_is_the_identity,
     batch_of_empty_graphs_has_no_rows,
     from_tensors_counts_nodes_and_edges_with_two_reads,
