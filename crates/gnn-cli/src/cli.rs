@@ -10,8 +10,8 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use gnn_core::conv::ConvKind;
 use gnn_pool::{GlobalPool, Selection};
 
-use gnn_models::{Architecture, HierarchicalClassifierConfig, PoolKind};
 use crate::train::TrainingConfig;
+use gnn_models::{Architecture, HierarchicalClassifierConfig, PoolKind};
 
 /// Name of the built-in default dataset.
 pub const DEFAULT_DATASET: &str = "BA-2Motifs";

@@ -2,8 +2,8 @@
 //!
 //! ```text
 //! cargo run --release -p gnn-cli -- train
-//! gnn train --data-dir ../shared/datasets/TU/PROTEINS --folds 10 --out runs/proteins
-//! gnn eval --checkpoint runs/proteins --data-dir ../shared/datasets/TU/PROTEINS
+//! gnn train --data-dir path/to/TU/PROTEINS --folds 10 --out runs/proteins
+//! gnn eval --checkpoint runs/proteins --data-dir path/to/TU/PROTEINS
 //! gnn datasets
 //! gnn select runs/proteins-graph runs/proteins-gcn
 //! ```
@@ -15,16 +15,14 @@ use std::process::ExitCode;
 
 use burn::backend::{Autodiff, Flex, NdArray};
 use burn::tensor::backend::Backend;
-use gnn_cli::cli::{
-    self, BackendArg, Command, DEFAULT_DATASET, EvalArgs, SelectArgs, TrainArgs,
-};
+use gnn_cli::cli::{self, BackendArg, Command, DEFAULT_DATASET, EvalArgs, SelectArgs, TrainArgs};
+use gnn_cli::model_selection::{metrics_path, select_per_fold};
+use gnn_cli::report::RunReport;
+use gnn_cli::train::{self, RunSpec, evaluate, load_model};
 use gnn_datasets::{
     DatasetSource, Fold, GraphDataset, TuDataset, TuOptions, ba_2motifs, load_tu_dir,
     read_errica_splits, read_index_folds, stratified_k_fold, stratified_split,
 };
-use gnn_cli::model_selection::{metrics_path, select_per_fold};
-use gnn_cli::report::RunReport;
-use gnn_cli::train::{self, RunSpec, evaluate, load_model};
 
 fn main() -> ExitCode {
     gnn_core::cpu::flush_subnormals();

@@ -15,8 +15,8 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use gnn_models::HierarchicalClassifierConfig;
 use crate::train::TrainingConfig;
+use gnn_models::HierarchicalClassifierConfig;
 
 /// One epoch of one fold.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -8,6 +8,7 @@ use thiserror::Error;
 /// user can find it in their own data. Values are checked where they enter the library, so an
 /// invalid index never reaches a tensor kernel (not every backend bounds-checks).
 #[derive(Debug, Clone, PartialEq, Error)]
+#[non_exhaustive]
 pub enum GraphError {
     /// An edge refers to a node that does not exist.
     #[error(

@@ -8,15 +8,18 @@
 //! - [`structure`]: degrees, self loops, GCN normalisation, neighbourhood aggregation.
 //! - [`conv`]: the message passing layers pooling needs (GraphConv, GCNConv, GINConv, SAGEConv).
 //! - [`host`]: the only place the library reads tensors back to the host, counted.
+//! - [`burn_compat`]: the workarounds for Burn 0.21 (reshape of empty tensors, a sigmoid in the
+//!   backend's precision, guards for tensors without elements), each with its removal condition.
 //!
 //! Cargo features (none on by default; the library itself needs no backend):
-//! - `testing`: `testing`, backend-generic test macros and a float64 finite-difference
+//! - `testing`: the `testing` module, backend-generic test macros and a float64 finite-difference
 //!   gradient check for crates built on this one (brings NdArray and Flex);
 //! - `test-wgpu`: the same tests on Wgpu too;
 //! - `cpu-settings`: `cpu`, process-wide CPU settings for a training program.
 #![warn(missing_docs)]
 
 pub mod batch;
+pub mod burn_compat;
 pub mod conv;
 #[cfg(feature = "cpu-settings")]
 pub mod cpu;

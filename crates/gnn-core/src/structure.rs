@@ -4,16 +4,17 @@
 use burn::tensor::{IndexingUpdateOp, Int, Tensor, backend::Backend};
 use serde::{Deserialize, Serialize};
 
+use crate::burn_compat::{reshape, zeros_if_element_free};
 use crate::host;
-use crate::segment::{reshape, scatter_sum};
+use crate::segment::{Segments, scatter_sum, segment_max};
 
 /// Sources (row 0) and targets (row 1) of an `edge_index` `[2, E]`, each `[E]`.
 pub fn endpoints<B: Backend>(
-    edge_index: &Tensor<B, 2, Int>,
+    edge_index: Tensor<B, 2, Int>,
 ) -> (Tensor<B, 1, Int>, Tensor<B, 1, Int>) {
     let num_edges = edge_index.dims()[1];
     let source = reshape(edge_index.clone().narrow(0, 0, 1), [num_edges]);
-    let target = reshape(edge_index.clone().narrow(0, 1, 1), [num_edges]);
+    let target = reshape(edge_index.narrow(0, 1, 1), [num_edges]);
     (source, target)
 }
 
@@ -26,12 +27,11 @@ pub fn degree<B: Backend>(
 ) -> Tensor<B, 1> {
     let device = index.device();
     let entries = index.dims()[0];
-    let zeros = Tensor::zeros([num_nodes], &device);
-    if entries == 0 {
+    if let Some(zeros) = zeros_if_element_free(&[entries], [num_nodes], &device) {
         return zeros;
     }
     let weight = weight.unwrap_or_else(|| Tensor::ones([entries], &device));
-    zeros.select_assign(0, index, weight, IndexingUpdateOp::Add)
+    Tensor::zeros([num_nodes], &device).select_assign(0, index, weight, IndexingUpdateOp::Add)
 }
 
 /// Appends one self loop per node to `edge_index`: `[2, E] -> [2, E + num_nodes]`, loops last
@@ -64,7 +64,7 @@ pub fn gcn_norm<B: Backend>(
     let device = edge_index.device();
     let num_edges = edge_index.dims()[1];
     let weight = edge_weight.unwrap_or_else(|| Tensor::ones([num_edges], &device));
-    let (source, target) = endpoints(&edge_index);
+    let (source, target) = endpoints(edge_index.clone());
     let is_loop = source.clone().equal(target).float();
     let loop_weight = if num_edges == 0 {
         Tensor::ones([num_nodes], &device)
@@ -79,7 +79,7 @@ pub fn gcn_norm<B: Backend>(
     };
     let weight = Tensor::cat(vec![weight * (is_loop.neg() + 1.0), loop_weight], 0);
     let edge_index = add_self_loops(edge_index, num_nodes);
-    let (source, target) = endpoints(&edge_index);
+    let (source, target) = endpoints(edge_index.clone());
     let degree = degree(target.clone(), num_nodes, Some(weight.clone()));
     let inverse_sqrt = degree
         .clone()
@@ -105,20 +105,21 @@ pub enum Aggregation {
 /// Aggregates neighbour features at every target node: `out_i = ⊕_{j → i} w_ji · x_j`,
 /// `x [N, F] -> [N, F]`.
 ///
-/// `Sum` and `Mean` make no device read. `Max` reads the largest in-degree (one read): it sorts
-/// the edges by target and takes `max_dim` over a padded `[N, max_in_degree, F]` tensor, the
-/// formulation that is correct on every backend (see [`segment`](crate::segment)).
+/// `Sum` and `Mean` make no device read. `Max` reads the in-degrees (one read): it sorts the
+/// edges by target and takes [`segment_max`] over them, so its gradient splits among exactly
+/// tied messages as PyG's (and as [`segment_max`] everywhere else).
 pub fn aggregate<B: Backend>(
     x: Tensor<B, 2>,
-    edge_index: &Tensor<B, 2, Int>,
+    edge_index: Tensor<B, 2, Int>,
     edge_weight: Option<Tensor<B, 1>>,
     aggregation: Aggregation,
 ) -> Tensor<B, 2> {
     let [num_nodes, features] = x.dims();
     let num_edges = edge_index.dims()[1];
-    let device = x.device();
-    if num_edges == 0 || features == 0 {
-        return Tensor::zeros([num_nodes, features], &device);
+    if let Some(zeros) =
+        zeros_if_element_free(&[num_edges, features], [num_nodes, features], &x.device())
+    {
+        return zeros;
     }
     let (source, target) = endpoints(edge_index);
     let mut messages = x.select(0, source);
@@ -137,54 +138,29 @@ pub fn aggregate<B: Backend>(
     }
 }
 
+/// Feature-wise maximum of the messages arriving at each node, 0 for a node without in-edges.
+///
+/// The edges are sorted by target, so that the messages of each node are one segment of
+/// [`segment_max`]: one implementation of the maximum for the whole library, which splits the
+/// gradient among exactly tied messages as PyG does. The in-degrees are read once (the segment
+/// sizes must be known on the host).
 fn max_by_target<B: Backend>(
     messages: Tensor<B, 2>,
     target: Tensor<B, 1, Int>,
     num_nodes: usize,
 ) -> Tensor<B, 2> {
-    let [num_edges, features] = messages.dims();
-    let device = messages.device();
-    let in_degree = degree(target.clone(), num_nodes, None).int();
-    let width = host::ints(in_degree.clone().max())
-        .first()
-        .copied()
-        .unwrap_or(0)
-        .max(1) as usize;
+    let in_degree = host::ints(degree(target.clone(), num_nodes, None).int());
+    let counts = in_degree.into_iter().map(|d| d as usize).collect();
     let order = target.clone().argsort(0);
     let sorted_target = target.select(0, order.clone());
-    let first_edge = in_degree.clone().cumsum(0) - in_degree.clone();
-    let slot = Tensor::<B, 1, Int>::arange(0..num_edges as i64, &device)
-        - first_edge.select(0, sorted_target.clone());
-    let dense_index = sorted_target * (width as i64) + slot;
-    let dense = reshape(
-        scatter_sum(messages.select(0, order), dense_index, num_nodes * width),
-        [num_nodes, width, features],
-    );
-    let padding = Tensor::<B, 1, Int>::arange(0..width as i64, &device)
-        .unsqueeze_dim::<2>(0)
-        .expand([num_nodes, width])
-        .greater_equal(
-            in_degree
-                .clone()
-                .unsqueeze_dim::<2>(1)
-                .expand([num_nodes, width]),
-        )
-        .unsqueeze_dim::<3>(2)
-        .expand([num_nodes, width, features]);
-    let max = reshape(
-        dense.mask_fill(padding, f64::NEG_INFINITY).max_dim(1),
-        [num_nodes, features],
-    );
-    let isolated = in_degree
-        .equal_elem(0)
-        .unsqueeze_dim::<2>(1)
-        .expand([num_nodes, features]);
-    max.mask_fill(isolated, 0.0)
+    let by_target = Segments::from_parts_unchecked(sorted_target, counts);
+    segment_max(messages.select(0, order), &by_target)
 }
 
 #[cfg(test)]
 mod tests {
     use burn::tensor::TensorData;
+    use burn::tensor::backend::AutodiffBackend;
 
     use super::*;
     use crate::gradcheck::{self, B64, TOL, check_gradient, weighted_sum};
@@ -224,7 +200,7 @@ mod tests {
     }
 
     fn degree_counts_and_sums_weights<B: Backend>(device: &B::Device) {
-        let (_, target) = endpoints(&edge_index::<B>(&EDGES, device));
+        let (_, target) = endpoints(edge_index::<B>(&EDGES, device));
         assert_close(
             degree(target.clone(), N, None),
             &[1.0, 4.0, 1.0, 2.0, 1.0, 0.0, 0.0],
@@ -243,7 +219,7 @@ mod tests {
         );
         assert_close(weighted, &expected, 1e-6, 1e-6);
         // E = 0: every degree is 0.
-        let (_, none) = endpoints(&edge_index::<B>(&[], device));
+        let (_, none) = endpoints(edge_index::<B>(&[], device));
         assert_close(degree(none, 4, None), &[0.0; 4], 0.0, 0.0);
         assert_eq!(
             degree::<B>(host::index_tensor(&[], device), 0, None).dims(),
@@ -392,7 +368,7 @@ mod tests {
                 let weight = weighted.then(|| gradcheck::tensor::<B, 1>(&w, [EDGES.len()], device));
                 let out = aggregate(
                     gradcheck::tensor(&x, [N, F], device),
-                    &edge_index(&EDGES, device),
+                    edge_index(&EDGES, device),
                     weight,
                     aggregation,
                 );
@@ -406,7 +382,7 @@ mod tests {
         let x: Vec<f64> = features().iter().map(|v| -v.abs() - 0.5).collect();
         let out = aggregate(
             gradcheck::tensor::<B, 2>(&x, [N, F], device),
-            &edge_index(&EDGES, device),
+            edge_index(&EDGES, device),
             None,
             Aggregation::Max,
         );
@@ -423,7 +399,7 @@ mod tests {
             // E = 0.
             let out = aggregate(
                 Tensor::<B, 2>::ones([3, 2], device),
-                &edge_index(&[], device),
+                edge_index(&[], device),
                 None,
                 aggregation,
             );
@@ -431,7 +407,7 @@ mod tests {
             // N = 0.
             let out = aggregate(
                 Tensor::<B, 2>::ones([0, 2], device),
-                &edge_index(&[], device),
+                edge_index(&[], device),
                 None,
                 aggregation,
             );
@@ -439,7 +415,7 @@ mod tests {
             // F = 0.
             let out = aggregate(
                 Tensor::<B, 2>::ones([2, 0], device),
-                &edge_index(&[(0, 1)], device),
+                edge_index(&[(0, 1)], device),
                 None,
                 aggregation,
             );
@@ -456,7 +432,7 @@ mod tests {
             (Aggregation::Max, 1),
         ] {
             let before = host::device_reads();
-            let out = aggregate(x.clone(), &ei, None, aggregation);
+            let out = aggregate(x.clone(), ei.clone(), None, aggregation);
             assert_eq!(host::device_reads() - before, reads, "{aggregation:?}");
             assert_eq!(out.dims(), [N, F]);
         }
@@ -464,7 +440,7 @@ mod tests {
         let (looped, norm) = gcn_norm(ei.clone(), None, N);
         let _ = (
             add_self_loops(ei.clone(), N),
-            degree(endpoints(&ei).1, N, None),
+            degree(endpoints(ei.clone()).1, N, None),
         );
         assert_eq!(
             host::device_reads() - before,
@@ -476,6 +452,24 @@ mod tests {
             ([2, EDGES.len() + N], [EDGES.len() + N])
         );
     }
+
+    /// Exact ties split the gradient evenly, as PyG's `scatter_reduce(amax)` and as
+    /// [`segment_max`] everywhere else.
+    fn max_aggregation_splits_the_gradient_among_ties<B: AutodiffBackend>(device: &B::Device) {
+        // Nodes 0 and 2 send to node 1; they tie on feature 0, node 0 wins feature 1.
+        let x =
+            Tensor::<B, 2>::from_data([[1.0, 2.0], [0.0, 0.0], [1.0, -1.0]], device).require_grad();
+        let out = aggregate(
+            x.clone(),
+            edge_index(&[(0, 1), (2, 1)], device),
+            None,
+            Aggregation::Max,
+        );
+        let grad = x.grad(&out.sum().backward()).map(host::floats).unwrap();
+        assert_eq!(grad, vec![0.5, 1.0, 0.0, 0.0, 0.5, 0.0]);
+    }
+
+    crate::autodiff_backend_tests!(max_aggregation_splits_the_gradient_among_ties);
 
     crate::backend_tests!(
         degree_counts_and_sums_weights,
@@ -498,14 +492,19 @@ mod tests {
             check_gradient(
                 &format!("{name} w.r.t. x"),
                 &x,
-                |x| weighted_sum(aggregate(x, &ei, None, aggregation), 1),
+                |x| weighted_sum(aggregate(x, ei.clone(), None, aggregation), 1),
                 TOL,
             );
             let weight = w.clone().reshape([e]);
             check_gradient(
                 &format!("{name} w.r.t. x, weighted"),
                 &x,
-                |x| weighted_sum(aggregate(x, &ei, Some(weight.clone()), aggregation), 2),
+                |x| {
+                    weighted_sum(
+                        aggregate(x, ei.clone(), Some(weight.clone()), aggregation),
+                        2,
+                    )
+                },
                 TOL,
             );
             check_gradient(
@@ -513,7 +512,7 @@ mod tests {
                 &w,
                 |w| {
                     weighted_sum(
-                        aggregate(x.clone(), &ei, Some(w.reshape([e])), aggregation),
+                        aggregate(x.clone(), ei.clone(), Some(w.reshape([e])), aggregation),
                         3,
                     )
                 },
@@ -538,7 +537,7 @@ mod tests {
         check_gradient(
             "degree w.r.t. weights",
             &w,
-            |w| weighted_sum(degree(endpoints(&ei).1, N, Some(w.reshape([e]))), 6),
+            |w| weighted_sum(degree(endpoints(ei.clone()).1, N, Some(w.reshape([e]))), 6),
             TOL,
         );
     }

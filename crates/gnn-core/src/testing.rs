@@ -177,3 +177,20 @@ pub fn tiny_graphs(count: usize) -> Vec<Graph> {
         })
         .collect()
 }
+
+/// The message of the panic `f` raises, for tests of programming errors (a layer given an
+/// input of the wrong width) inside the generic bodies of [`backend_tests!`], where
+/// `#[should_panic]` cannot go.
+///
+/// # Panics
+/// When `f` returns without panicking.
+pub fn panic_message<R>(f: impl FnOnce() -> R) -> String {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
+        Ok(_) => panic!("expected a panic, the call returned"),
+        Err(payload) => payload
+            .downcast_ref::<String>()
+            .cloned()
+            .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
+            .unwrap_or_default(),
+    }
+}

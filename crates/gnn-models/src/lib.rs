@@ -13,8 +13,8 @@ pub mod train;
 
 pub use loss::nll_loss;
 pub use models::{
-    Architecture, BlockPool, ClassifierTrace, HierarchicalClassifier,
-    HierarchicalClassifierConfig, PoolKind, PoolTrace,
+    Architecture, BlockPool, ClassifierTrace, HierarchicalClassifier, HierarchicalClassifierConfig,
+    PoolKind, PoolTrace,
 };
 
 /// The README's code blocks, compiled and run as doctests so the README stays true.

@@ -7,6 +7,8 @@ use burn::tensor::{Int, Tensor};
 /// `F.nll_loss`), as a `[1]` tensor. Targets must be below `C` (checked by the caller).
 pub fn nll_loss<B: Backend>(log_probs: Tensor<B, 2>, targets: Tensor<B, 1, Int>) -> Tensor<B, 1> {
     let [rows, _] = log_probs.dims();
-    log_probs.gather(1, targets.reshape([rows, 1])).mean().neg()
+    log_probs
+        .gather(1, gnn_core::burn_compat::reshape(targets, [rows, 1]))
+        .mean()
+        .neg()
 }
-

@@ -187,8 +187,8 @@ fn run_op<B: Backend>(
     sag: &gnn_pool::SagPooling<B>,
 ) -> Tensor<B, 2> {
     match name {
-        "topk_pool_r0.5" => topk.forward(graphs).expect("width 64").graphs.x().clone(),
-        "sag_pool_r0.5" => sag.forward(graphs).expect("width 64").graphs.x().clone(),
+        "topk_pool_r0.5" => topk.forward(graphs).graphs.x().clone(),
+        "sag_pool_r0.5" => sag.forward(graphs).graphs.x().clone(),
         "global_mean_pool" => global_mean_pool(graphs.x().clone(), graphs.segments()),
         "global_max_pool" => global_max_pool(graphs.x().clone(), graphs.segments()),
         _ => global_add_pool(graphs.x().clone(), graphs.segments()),

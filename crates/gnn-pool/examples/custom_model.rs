@@ -12,8 +12,9 @@
 use burn::backend::{Autodiff, Flex};
 use burn::module::Module;
 use burn::nn::loss::CrossEntropyLossConfig;
-use burn::nn::{Linear, LinearConfig, Relu};
+use burn::nn::{Linear, LinearConfig};
 use burn::optim::{AdamConfig, GradientsParams, Optimizer};
+use burn::tensor::activation::relu;
 use burn::tensor::backend::{AutodiffBackend, Backend};
 use burn::tensor::{ElementConversion, Int, Tensor};
 use gnn_core::conv::{GcnConv, GcnConvConfig};
@@ -30,7 +31,6 @@ struct PathOrStar<B: Backend> {
     pool: SagPooling<B>,
     readout: AttentionalAggregation<B>,
     head: Linear<B>,
-    activation: Relu,
 }
 
 impl<B: Backend> PathOrStar<B> {
@@ -40,22 +40,20 @@ impl<B: Backend> PathOrStar<B> {
             pool: SagPoolingConfig::new(16, Selection::Ratio(0.5)).init(device)?,
             readout: AttentionalAggregationConfig::new(16).init(device)?,
             head: LinearConfig::new(16, 2).init(device),
-            activation: Relu::new(),
         })
     }
 
     /// `graphs` with one feature per node → class logits `[num_graphs, 2]`.
-    fn forward(&self, graphs: GraphBatch<B>) -> Result<Tensor<B, 2>, PoolError> {
-        let x = self.activation.forward(self.conv.forward(
-            graphs.x().clone(),
-            graphs.edge_index(),
-            None,
-        ));
-        let pooled = self.pool.forward(graphs.with_x(x)?)?; // a smaller batch of graphs
+    ///
+    /// Panics if the graphs do not have one feature per node (as Burn's layers do on a wrong
+    /// input width).
+    fn forward(&self, graphs: GraphBatch<B>) -> Tensor<B, 2> {
+        let graphs = self.conv.forward_batch(graphs).map_x(relu);
+        let pooled = self.pool.forward(graphs); // a smaller batch of graphs
         let per_graph = self
             .readout
-            .forward(pooled.graphs.x().clone(), pooled.graphs.segments())?;
-        Ok(self.head.forward(per_graph)) // one row per graph
+            .forward(pooled.graphs.x().clone(), pooled.graphs.segments());
+        self.head.forward(per_graph) // one row per graph
     }
 }
 
@@ -74,7 +72,7 @@ fn star(n: usize) -> Graph {
 }
 
 fn accuracy<B: AutodiffBackend>(model: &PathOrStar<B>, batch: &GraphBatch<B>) -> f64 {
-    let logits = model.forward(batch.clone()).expect("widths match");
+    let logits = model.forward(batch.clone());
     let predicted: Tensor<B, 1, Int> = logits.argmax(1).reshape([batch.num_graphs()]);
     let labels = batch.y().expect("labelled").clone();
     let correct = predicted.equal(labels).int().sum().into_scalar();
@@ -91,7 +89,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let loss_fn = CrossEntropyLossConfig::new().init(&device);
     println!("accuracy before training: {:.2}", accuracy(&model, &batch));
     for step in 1..=60 {
-        let logits = model.forward(batch.clone())?;
+        let logits = model.forward(batch.clone());
         let loss = loss_fn.forward(logits, batch.y().expect("labelled").clone());
         if step % 20 == 0 {
             println!(

@@ -50,7 +50,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     // 3a. Local pooling: keep exactly 2 nodes of every graph.
     let keep_two = TopKPoolingConfig::new(16, Selection::Count(2)).init::<B>(&device)?;
-    let out = keep_two.forward(two.clone())?;
+    let out = keep_two.forward(two.clone());
     println!(
         "3a. TopKPooling(Count(2)): {} nodes in {:?} -> {} nodes in {:?}, kept node ids {:?}, {} edges left",
         two.num_nodes(),

@@ -33,7 +33,7 @@ pub fn cluster_pool<B: Backend>(
         host::index_tensor(&cluster_graph, &device),
         clustering.clusters_per_graph().to_vec(),
     );
-    GraphBatch::from_parts(GraphBatchParts {
+    GraphBatch::from_parts_unchecked(GraphBatchParts {
         x,
         edge_index: edges.edge_index,
         edge_attr: edges.edge_attr,
@@ -42,7 +42,6 @@ pub fn cluster_pool<B: Backend>(
         edge_counts: edges.edge_counts,
         y: parts.y,
     })
-    .expect("cluster pooling builds the parts of a batch consistently")
 }
 
 /// PyG's `avg_pool`: mean of each cluster's features, self loops dropped.

@@ -5,6 +5,7 @@ use thiserror::Error;
 
 /// What can be wrong with a pooling layer's configuration or input.
 #[derive(Debug, Clone, PartialEq, Error)]
+#[non_exhaustive]
 pub enum PoolError {
     /// A ratio must lie in `(0, 1]`.
     #[error("ratio {0} is outside (0, 1]: use Selection::Count for a fixed number of nodes")]
@@ -24,16 +25,6 @@ pub enum PoolError {
         /// Which width.
         what: &'static str,
     },
-    /// The input has another number of features than the layer was built for.
-    #[error("{layer} was built for {expected} input features but the input has {found}")]
-    FeatureWidth {
-        /// The layer.
-        layer: &'static str,
-        /// Features the layer expects.
-        expected: usize,
-        /// Features found.
-        found: usize,
-    },
     /// A cluster assignment does not fit the batch.
     #[error("cluster assignment: {0}")]
     InvalidClusters(String),
@@ -45,14 +36,14 @@ pub enum PoolError {
 /// Result with [`PoolError`].
 pub type Result<T, E = PoolError> = std::result::Result<T, E>;
 
-pub(crate) fn check_width(layer: &'static str, expected: usize, found: usize) -> Result<()> {
-    if expected == found {
-        Ok(())
-    } else {
-        Err(PoolError::FeatureWidth {
-            layer,
-            expected,
-            found,
-        })
-    }
+/// Panics unless a layer's input has the width the layer was built for.
+///
+/// A wrong width is a programming error (the model and the data disagree), so layers panic, as
+/// Burn's own modules do, naming the layer and both widths.
+#[track_caller]
+pub(crate) fn assert_width(layer: &str, expected: usize, found: usize) {
+    assert!(
+        expected == found,
+        "{layer} was built for {expected} input features but the input has {found}"
+    );
 }

@@ -76,7 +76,7 @@ fn topk_gradients_reach_features_and_projection() {
         let grad = check_gradient(
             "TopK x",
             &x0,
-            |x| weighted(pool.forward(with_x(x)).unwrap().graphs.x().clone()),
+            |x| weighted(pool.forward(with_x(x)).graphs.x().clone()),
             TOL,
         );
         assert!(grad.iter().any(|g| g.abs() > 1e-3));
@@ -86,7 +86,7 @@ fn topk_gradients_reach_features_and_projection() {
             |p| {
                 let mut pool = pool.clone();
                 pool.select.weight = Param::from_tensor(p);
-                weighted(pool.forward(graphs()).unwrap().graphs.x().clone())
+                weighted(pool.forward(graphs()).graphs.x().clone())
             },
             TOL,
         );
@@ -108,7 +108,7 @@ fn sag_gradients_reach_features_and_the_scoring_gnn() {
     check_gradient(
         "SAG x",
         &x0,
-        |x| weighted(pool.forward(with_x(x)).unwrap().graphs.x().clone()),
+        |x| weighted(pool.forward(with_x(x)).graphs.x().clone()),
         TOL,
     );
     let gnn_core::conv::Conv::Graph(conv) = &pool.gnn else {
@@ -123,7 +123,7 @@ fn sag_gradients_reach_features_and_the_scoring_gnn() {
             if let gnn_core::conv::Conv::Graph(conv) = &mut pool.gnn {
                 conv.lin_rel.weight = Param::from_tensor(w);
             }
-            weighted(pool.forward(graphs()).unwrap().graphs.x().clone())
+            weighted(pool.forward(graphs()).graphs.x().clone())
         },
         TOL,
     );
@@ -160,14 +160,14 @@ fn readout_gradients_match_finite_differences() {
     check_gradient(
         "attention",
         &x0,
-        |x| weighted(attention.forward(x, &segments).unwrap()),
+        |x| weighted(attention.forward(x, &segments)),
         TOL,
     );
     let set2set = Set2SetConfig::new(3, 2).init::<B>(&device).unwrap();
     check_gradient(
         "set2set",
         &x0,
-        |x| weighted(set2set.forward(x, &segments).unwrap()),
+        |x| weighted(set2set.forward(x, &segments)),
         TOL,
     );
     let sort = SortAggregationConfig::new(3).init().unwrap();

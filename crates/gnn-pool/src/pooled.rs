@@ -29,7 +29,7 @@ pub(crate) fn pool_kept_nodes<B: Backend>(
     let edges = filter_edges(&graphs, &kept.perm);
     let parts = graphs.into_parts();
     let x = gate(parts.x, kept.perm.clone(), kept.score.clone(), multiplier);
-    let graphs = GraphBatch::from_parts(GraphBatchParts {
+    let graphs = GraphBatch::from_parts_unchecked(GraphBatchParts {
         x,
         edge_index: edges.edge_index,
         edge_attr: edges.edge_attr,
@@ -37,8 +37,7 @@ pub(crate) fn pool_kept_nodes<B: Backend>(
         nodes: kept.segments,
         edge_counts: edges.edge_counts,
         y: parts.y,
-    })
-    .expect("pooling builds the parts of a batch consistently");
+    });
     Pooled {
         graphs,
         perm: kept.perm,

@@ -4,11 +4,12 @@ use burn::config::Config;
 use burn::module::Module;
 use burn::tensor::backend::Backend;
 use gnn_core::GraphBatch;
+use gnn_core::burn_compat::reshape;
 use gnn_core::conv::{Conv, ConvConfig, ConvKind};
 
-use crate::error::{PoolError, Result, check_width};
+use crate::error::{PoolError, Result, assert_width};
 use crate::pooled::{Pooled, pool_kept_nodes};
-use crate::select::{ScoreActivation, SelectTopK, SelectTopKConfig, Selection};
+use crate::select::{ScoreActivation, SelectTopK, SelectTopKConfig, Selection, select_top_k};
 
 /// Configuration of [`SagPooling`].
 #[derive(Config, Debug)]
@@ -96,35 +97,27 @@ impl<B: Backend> SagPooling<B> {
     /// Device reads: as [`TopKPooling::forward`](crate::TopKPooling::forward), plus one when the
     /// scorer is a GraphConv with max aggregation.
     ///
-    /// # Errors
-    /// [`PoolError::FeatureWidth`] when the batch does not have `d_input` features.
-    pub fn forward(&self, graphs: GraphBatch<B>) -> Result<Pooled<B>> {
-        check_width("SAGPooling", self.d_input, graphs.num_features())?;
+    /// # Panics
+    /// When the batch does not have `d_input` features.
+    #[track_caller]
+    pub fn forward(&self, graphs: GraphBatch<B>) -> Pooled<B> {
+        assert_width("SAGPooling", self.d_input, graphs.num_features());
         let gnn_out = self.gnn.forward(
             graphs.x().clone(),
-            graphs.edge_index(),
-            graphs.edge_weight(),
+            graphs.edge_index().clone(),
+            graphs.edge_weight().cloned(),
         );
         let kept = match &self.select {
-            Some(select) => select.forward(gnn_out, graphs.segments())?,
+            Some(select) => select.forward(gnn_out, graphs.segments()),
             None => {
-                let rows = gnn_out.dims()[0];
-                let raw = gnn_out.reshape([rows]);
-                let score = match self.selection {
-                    Selection::MinScore(_) => gnn_core::segment::segment_softmax(
-                        raw.reshape([rows, 1]),
-                        graphs.segments(),
-                    )
-                    .reshape([rows]),
-                    _ => match self.activation {
-                        ScoreActivation::Tanh => raw.tanh(),
-                        ScoreActivation::Sigmoid => crate::select::sigmoid(raw),
-                    },
-                };
-                crate::select::select_top_k(score, graphs.segments(), self.selection)
+                let raw = reshape(gnn_out.clone(), [gnn_out.dims()[0]]);
+                let score = self
+                    .selection
+                    .score(self.activation, raw, graphs.segments());
+                select_top_k(score, graphs.segments(), self.selection)
             }
         };
-        Ok(pool_kept_nodes(graphs, kept, self.multiplier))
+        pool_kept_nodes(graphs, kept, self.multiplier)
     }
 }
 
@@ -161,7 +154,7 @@ mod tests {
                     .with_sign_weight(sign_weight)
                     .init::<B>(device)
                     .unwrap();
-                let out = pool.forward(two_graphs([1.0; 6], device)).unwrap();
+                let out = pool.forward(two_graphs([1.0; 6], device));
                 assert_eq!(out.graphs.node_counts(), &[2, 1], "{scorer:?}");
                 assert_eq!(out.graphs.x().dims(), [3, 3]);
                 assert_eq!(out.score.dims(), [3]);
@@ -179,10 +172,8 @@ mod tests {
             .with_scorer(ConvKind::Gcn)
             .init::<B>(device)
             .unwrap();
-        let light = pool.forward(two_graphs([1.0; 6], device)).unwrap();
-        let heavy = pool
-            .forward(two_graphs([5.0, 0.1, 3.0, 0.2, 1.0, 1.0], device))
-            .unwrap();
+        let light = pool.forward(two_graphs([1.0; 6], device));
+        let heavy = pool.forward(two_graphs([5.0, 0.1, 3.0, 0.2, 1.0, 1.0], device));
         let diff: Tensor<B, 1> = (light.score - heavy.score).abs().sum();
         assert!(
             host::floats(diff)[0] > 1e-4,
@@ -206,10 +197,12 @@ mod tests {
         let pool = SagPoolingConfig::new(4, Selection::Ratio(0.5))
             .init::<B>(device)
             .unwrap();
-        assert!(matches!(
-            pool.forward(two_graphs([1.0; 6], device)),
-            Err(PoolError::FeatureWidth { .. })
-        ));
+        let message =
+            gnn_core::testing::panic_message(|| pool.forward(two_graphs([1.0; 6], device)));
+        assert!(
+            message.contains("SAGPooling was built for 4 input features but the input has 3"),
+            "{message}"
+        );
     }
 
     gnn_core::backend_tests!(

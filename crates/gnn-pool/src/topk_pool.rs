@@ -5,7 +5,7 @@ use burn::module::Module;
 use burn::tensor::{Tensor, backend::Backend};
 use gnn_core::GraphBatch;
 
-use crate::error::{PoolError, Result, check_width};
+use crate::error::{PoolError, Result, assert_width};
 use crate::pooled::{Pooled, pool_kept_nodes};
 use crate::select::{ScoreActivation, SelectTopK, SelectTopKConfig, Selection};
 
@@ -69,9 +69,10 @@ impl<B: Backend> TopKPooling<B> {
     /// Device reads: one in ratio and count modes (which edges survive), two in min-score mode
     /// (also which nodes survive); none for the sizes, which come from the host counts.
     ///
-    /// # Errors
-    /// [`PoolError::FeatureWidth`] when the batch does not have `d_input` features.
-    pub fn forward(&self, graphs: GraphBatch<B>) -> Result<Pooled<B>> {
+    /// # Panics
+    /// When the batch does not have `d_input` features.
+    #[track_caller]
+    pub fn forward(&self, graphs: GraphBatch<B>) -> Pooled<B> {
         let score_input = graphs.x().clone();
         self.forward_with_attention(graphs, score_input)
     }
@@ -79,20 +80,23 @@ impl<B: Backend> TopKPooling<B> {
     /// Pools a batch, scoring the nodes by a separate attention input `[N, d_input]` instead of
     /// their features (PyG's `attn` argument).
     ///
-    /// # Errors
-    /// [`PoolError::FeatureWidth`] when `attention` or the batch is not `d_input` wide.
+    /// # Panics
+    /// When `attention` or the batch is not `d_input` wide.
+    #[track_caller]
     pub fn forward_with_attention(
         &self,
         graphs: GraphBatch<B>,
         attention: Tensor<B, 2>,
-    ) -> Result<Pooled<B>> {
-        check_width(
-            "TopKPooling",
-            self.select.weight.dims()[1],
-            graphs.num_features(),
-        )?;
-        let kept = self.select.forward(attention, graphs.segments())?;
-        Ok(pool_kept_nodes(graphs, kept, self.multiplier))
+    ) -> Pooled<B> {
+        let d_input = self.select.weight.dims()[1];
+        assert_width("TopKPooling", d_input, graphs.num_features());
+        assert_width(
+            "TopKPooling (attention input)",
+            d_input,
+            attention.dims()[1],
+        );
+        let kept = self.select.forward(attention, graphs.segments());
+        pool_kept_nodes(graphs, kept, self.multiplier)
     }
 }
 
@@ -154,9 +158,7 @@ mod tests {
             (Selection::Count(2), vec![2, 0, 1, 2]),
             (Selection::Count(10), vec![4, 0, 1, 3]),
         ] {
-            let out = layer::<B>(selection, device)
-                .forward(graphs.clone())
-                .unwrap();
+            let out = layer::<B>(selection, device).forward(graphs.clone());
             assert_eq!(out.graphs.node_counts(), kept.as_slice(), "{selection:?}");
             assert_eq!(out.graphs.num_graphs(), 4, "empty graphs are kept");
             let mut expected = Vec::new();
@@ -190,9 +192,7 @@ mod tests {
 
     fn edges_follow_the_kept_nodes<B: Backend>(device: &B::Device) {
         let graphs = mixed_batch::<B>(device);
-        let out = layer::<B>(Selection::Count(3), device)
-            .forward(graphs.clone())
-            .unwrap();
+        let out = layer::<B>(Selection::Count(3), device).forward(graphs.clone());
         let perm: Vec<i64> = host::ints(out.perm.clone());
         let new_id = |node: i64| perm.iter().position(|&p| p == node).map(|p| p as i64);
         let edges = host::ints(graphs.edge_index().clone());
@@ -209,9 +209,7 @@ mod tests {
 
     fn min_score_keeps_the_best_of_every_graph<B: Backend>(device: &B::Device) {
         let graphs = mixed_batch::<B>(device);
-        let out = layer::<B>(Selection::MinScore(0.9), device)
-            .forward(graphs.clone())
-            .unwrap();
+        let out = layer::<B>(Selection::MinScore(0.9), device).forward(graphs.clone());
         // With a threshold above every softmax score, only each graph's best node survives.
         assert_eq!(out.graphs.node_counts(), &[1, 0, 1, 1]);
         let perm = host::ints(out.perm);
@@ -219,9 +217,7 @@ mod tests {
             perm.windows(2).all(|w| w[0] < w[1]),
             "ascending node order: {perm:?}"
         );
-        let out = layer::<B>(Selection::MinScore(0.0), device)
-            .forward(graphs)
-            .unwrap();
+        let out = layer::<B>(Selection::MinScore(0.0), device).forward(graphs);
         assert_eq!(
             out.graphs.node_counts(),
             &[4, 0, 1, 3],
@@ -233,7 +229,7 @@ mod tests {
         let graphs = mixed_batch::<B>(device);
         let pool = layer::<B>(Selection::Ratio(0.5), device);
         let before = host::device_reads();
-        let _ = pool.forward(graphs.clone()).unwrap();
+        let _ = pool.forward(graphs.clone());
         assert_eq!(
             host::device_reads() - before,
             1,
@@ -241,11 +237,11 @@ mod tests {
         );
         let no_edges = GraphBatch::from_graphs(&graphs.to_graphs()[2..], device).unwrap();
         let before = host::device_reads();
-        let _ = pool.forward(no_edges).unwrap();
+        let _ = pool.forward(no_edges);
         assert_eq!(host::device_reads() - before, 0, "no edge, nothing to read");
         let pool = layer::<B>(Selection::MinScore(0.1), device);
         let before = host::device_reads();
-        let _ = pool.forward(graphs).unwrap();
+        let _ = pool.forward(graphs);
         assert_eq!(
             host::device_reads() - before,
             2,
@@ -283,7 +279,7 @@ mod tests {
             TensorData::new(vec![1.0f32, 0.0], [1, 2]),
             device,
         ));
-        let out = pool.forward(graphs).unwrap();
+        let out = pool.forward(graphs);
         assert_eq!(host::ints(out.perm), vec![0, 1, 2, 4, 5]);
     }
 
@@ -312,22 +308,18 @@ mod tests {
         let graphs = mixed_batch::<B>(device);
         let mut pool = layer::<B>(Selection::Ratio(0.5), device);
         pool.select.weight = Param::from_tensor(Tensor::zeros([1, 2], device));
-        let out = pool.forward(graphs).unwrap();
+        let out = pool.forward(graphs);
         assert_eq!(host::ints(out.perm), vec![0, 1, 4, 5, 6]);
     }
 
-    fn wrong_width_is_an_error<B: Backend>(device: &B::Device) {
+    fn wrong_width_panics<B: Backend>(device: &B::Device) {
         let graphs = mixed_batch::<B>(device);
         let pool = TopKPoolingConfig::new(3, Selection::Ratio(0.5))
             .init::<B>(device)
             .unwrap();
         assert_eq!(
-            pool.forward(graphs).unwrap_err(),
-            PoolError::FeatureWidth {
-                layer: "TopKPooling",
-                expected: 3,
-                found: 2
-            }
+            gnn_core::testing::panic_message(|| pool.forward(graphs)),
+            "TopKPooling was built for 3 input features but the input has 2"
         );
     }
 
@@ -376,7 +368,7 @@ mod tests {
         device_reads_are_only_the_data_dependent_ones,
         ties_go_to_the_lower_node_id,
         nan_and_infinite_scores_never_select_padding,
-        wrong_width_is_an_error,
+        wrong_width_panics,
         invalid_configurations_are_rejected,
     );
 }

@@ -3,7 +3,8 @@ use burn::module::{Module, Param};
 use burn::nn::{Linear, LinearConfig};
 use burn::tensor::{Int, Tensor, backend::Backend};
 
-use super::apply_linear;
+use crate::GraphBatch;
+use crate::burn_compat;
 use crate::structure::{Aggregation, aggregate, gcn_norm};
 
 /// Configuration of a [`GcnConv`].
@@ -52,17 +53,17 @@ impl<B: Backend> GcnConv<B> {
     pub fn forward(
         &self,
         x: Tensor<B, 2>,
-        edge_index: &Tensor<B, 2, Int>,
-        edge_weight: Option<&Tensor<B, 1>>,
+        edge_index: Tensor<B, 2, Int>,
+        edge_weight: Option<Tensor<B, 1>>,
     ) -> Tensor<B, 2> {
         if let Some(empty) = super::no_nodes(&x, &self.lin) {
             return empty;
         }
         let num_nodes = x.dims()[0];
-        let (edge_index, norm) = gcn_norm(edge_index.clone(), edge_weight.cloned(), num_nodes);
+        let (edge_index, norm) = gcn_norm(edge_index, edge_weight, num_nodes);
         let out = aggregate(
-            apply_linear(&self.lin, x),
-            &edge_index,
+            burn_compat::linear(&self.lin, x),
+            edge_index,
             Some(norm),
             Aggregation::Sum,
         );
@@ -70,6 +71,14 @@ impl<B: Backend> GcnConv<B> {
             Some(bias) => out + bias.val().unsqueeze_dim::<2>(0),
             None => out,
         }
+    }
+
+    /// The batch with its node features replaced by [`forward`](Self::forward) of them, on the
+    /// batch's own edges and edge weights: `[N, d_input] → [N, d_output]`.
+    pub fn forward_batch(&self, graphs: GraphBatch<B>) -> GraphBatch<B> {
+        super::on_batch(graphs, |x, edge_index, edge_weight| {
+            self.forward(x, edge_index, edge_weight)
+        })
     }
 }
 
@@ -90,11 +99,7 @@ mod tests {
         conv.bias = Some(Param::from_tensor(Tensor::from_data([0.5, -1.0], device)));
         let x = Tensor::<B, 2>::from_data([[1.0, 2.0], [3.0, -1.0], [0.0, 4.0]], device);
         let weight = weight.map(|w| Tensor::<B, 1>::from_data(w, device));
-        conv.forward(
-            x,
-            &edge_index(&[(0, 1), (2, 1), (1, 0)], device),
-            weight.as_ref(),
-        )
+        conv.forward(x, edge_index(&[(0, 1), (2, 1), (1, 0)], device), weight)
     }
 
     fn gcn_conv_matches_hand_computed_values<B: Backend>(device: &B::Device) {
@@ -141,20 +146,16 @@ mod tests {
         let conv = GcnConvConfig::new(3, 2).init::<B>(device);
         let x = gradcheck::random_2d::<B>([NODES, 3], 1, device);
         let before = host::device_reads();
-        let out = conv.forward(x.clone(), &edge_index(&EDGES, device), None);
+        let out = conv.forward(x.clone(), edge_index(&EDGES, device), None);
         assert_eq!(host::device_reads() - before, 0);
         assert_eq!(out.dims(), [NODES, 2]);
         assert_eq!(
-            conv.forward(
-                Tensor::zeros([0, 3], device),
-                &edge_index(&[], device),
-                None
-            )
-            .dims(),
+            conv.forward(Tensor::zeros([0, 3], device), edge_index(&[], device), None)
+                .dims(),
             [0, 2]
         );
         // E = 0: every node is its own only neighbour, with norm 1.
-        let out = conv.forward(x.clone(), &edge_index(&[], device), None);
+        let out = conv.forward(x.clone(), edge_index(&[], device), None);
         assert_close(out, &host::floats(conv.lin.forward(x)), 1e-6, 1e-6);
     }
 
@@ -176,7 +177,7 @@ mod tests {
         for weighted in [false, true] {
             let forward = |conv: &GcnConv<B64>, x: Tensor<B64, 2>, w: Tensor<B64, 2>| {
                 let w = w.reshape([e]);
-                weighted_sum(conv.forward(x, &ei, weighted.then_some(&w)), 6)
+                weighted_sum(conv.forward(x, ei.clone(), weighted.then_some(w)), 6)
             };
             let name = |what: &str| format!("GcnConv (weighted: {weighted}) w.r.t. {what}");
             check_gradient(&name("x"), &x, |x| forward(&conv, x, w.clone()), TOL);

@@ -3,7 +3,8 @@ use burn::module::{Module, Param};
 use burn::nn::{Linear, LinearConfig, Relu};
 use burn::tensor::{Int, Tensor, TensorData, backend::Backend};
 
-use super::apply_linear;
+use crate::GraphBatch;
+use crate::burn_compat;
 use crate::structure::{Aggregation, aggregate};
 
 /// Configuration of a [`GinConv`].
@@ -66,26 +67,29 @@ impl<B: Backend> GinConv<B> {
     pub fn forward(
         &self,
         x: Tensor<B, 2>,
-        edge_index: &Tensor<B, 2, Int>,
-        edge_weight: Option<&Tensor<B, 1>>,
+        edge_index: Tensor<B, 2, Int>,
+        edge_weight: Option<Tensor<B, 1>>,
     ) -> Tensor<B, 2> {
         if let Some(empty) = super::no_nodes(&x, &self.mlp_out) {
             return empty;
         }
-        let neighbours = aggregate(
-            x.clone(),
-            edge_index,
-            edge_weight.cloned(),
-            Aggregation::Sum,
-        );
+        let neighbours = aggregate(x.clone(), edge_index, edge_weight, Aggregation::Sum);
         let own = match &self.eps {
             Some(eps) => x.clone() * (eps.val().unsqueeze_dim::<2>(0) + 1.0),
             None => x * (1.0 + self.fixed_eps),
         };
         let hidden = self
             .activation
-            .forward(apply_linear(&self.mlp_in, own + neighbours));
-        apply_linear(&self.mlp_out, hidden)
+            .forward(burn_compat::linear(&self.mlp_in, own + neighbours));
+        burn_compat::linear(&self.mlp_out, hidden)
+    }
+
+    /// The batch with its node features replaced by [`forward`](Self::forward) of them, on the
+    /// batch's own edges and edge weights: `[N, d_input] → [N, d_output]`.
+    pub fn forward_batch(&self, graphs: GraphBatch<B>) -> GraphBatch<B> {
+        super::on_batch(graphs, |x, edge_index, edge_weight| {
+            self.forward(x, edge_index, edge_weight)
+        })
     }
 }
 
@@ -110,21 +114,18 @@ mod tests {
                 .init::<B>(device);
             assert_eq!(conv.eps.is_some(), train_eps);
             let before = host::device_reads();
-            let out = conv.forward(x.clone(), &ei, None);
+            let out = conv.forward(x.clone(), ei.clone(), None);
             assert_eq!(host::device_reads() - before, 0);
-            let summed = x.clone() * 1.25 + aggregate(x.clone(), &ei, None, Aggregation::Sum);
+            let summed =
+                x.clone() * 1.25 + aggregate(x.clone(), ei.clone(), None, Aggregation::Sum);
             let hidden = conv.mlp_in.forward(summed).clamp_min(0.0);
             assert_eq!(hidden.dims(), [NODES, 5]);
             assert_close(out, &host::floats(conv.mlp_out.forward(hidden)), 1e-6, 1e-6);
         }
         let conv = GinConvConfig::new(3, 2).init::<B>(device);
         assert_eq!(
-            conv.forward(
-                Tensor::zeros([0, 3], device),
-                &edge_index(&[], device),
-                None
-            )
-            .dims(),
+            conv.forward(Tensor::zeros([0, 3], device), edge_index(&[], device), None)
+                .dims(),
             [0, 2]
         );
     }
@@ -165,7 +166,7 @@ mod tests {
                 gradcheck::random_2d::<B64>([1, 4], 33, &device).reshape([4]),
             ));
             let forward = |conv: &GinConv<B64>, x: Tensor<B64, 2>| {
-                weighted_sum(conv.forward(x, &ei, None), 6)
+                weighted_sum(conv.forward(x, ei.clone(), None), 6)
             };
             let name = |what: &str| format!("GinConv (train_eps: {train_eps}) w.r.t. {what}");
             check_gradient(&name("x"), &x, |x| forward(&conv, x), TOL);

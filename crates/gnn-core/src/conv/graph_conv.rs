@@ -3,7 +3,8 @@ use burn::module::Module;
 use burn::nn::{Linear, LinearConfig};
 use burn::tensor::{Int, Tensor, backend::Backend};
 
-use super::{apply_linear, linear_of_aggregate};
+use super::neighbours_plus_root;
+use crate::GraphBatch;
 use crate::structure::Aggregation;
 
 /// Configuration of a [`GraphConv`].
@@ -58,19 +59,25 @@ impl<B: Backend> GraphConv<B> {
     pub fn forward(
         &self,
         x: Tensor<B, 2>,
-        edge_index: &Tensor<B, 2, Int>,
-        edge_weight: Option<&Tensor<B, 1>>,
+        edge_index: Tensor<B, 2, Int>,
+        edge_weight: Option<Tensor<B, 1>>,
     ) -> Tensor<B, 2> {
-        if let Some(empty) = super::no_nodes(&x, &self.lin_root) {
-            return empty;
-        }
-        linear_of_aggregate(
+        neighbours_plus_root(
             &self.lin_rel,
-            x.clone(),
+            &self.lin_root,
+            x,
             edge_index,
             edge_weight,
             self.aggregation,
-        ) + apply_linear(&self.lin_root, x)
+        )
+    }
+
+    /// The batch with its node features replaced by [`forward`](Self::forward) of them, on the
+    /// batch's own edges and edge weights: `[N, d_input] → [N, d_output]`.
+    pub fn forward_batch(&self, graphs: GraphBatch<B>) -> GraphBatch<B> {
+        super::on_batch(graphs, |x, edge_index, edge_weight| {
+            self.forward(x, edge_index, edge_weight)
+        })
     }
 }
 
@@ -101,8 +108,8 @@ mod tests {
         let weight = Tensor::<B, 1>::from_data([2.0, 0.5, 1.0], device);
         conv.forward(
             x,
-            &edge_index(&[(0, 1), (2, 1), (1, 0)], device),
-            Some(&weight),
+            edge_index(&[(0, 1), (2, 1), (1, 0)], device),
+            Some(weight),
         )
     }
 
@@ -143,7 +150,7 @@ mod tests {
                 .with_aggregation(aggregation)
                 .init::<B>(device);
             let before = host::device_reads();
-            let out = conv.forward(x.clone(), &ei, None);
+            let out = conv.forward(x.clone(), ei.clone(), None);
             assert_eq!(
                 host::device_reads() - before,
                 reads,
@@ -158,15 +165,11 @@ mod tests {
             let conv = GraphConvConfig::new(3, 2)
                 .with_aggregation(aggregation)
                 .init::<B>(device);
-            let out = conv.forward(
-                Tensor::zeros([0, 3], device),
-                &edge_index(&[], device),
-                None,
-            );
+            let out = conv.forward(Tensor::zeros([0, 3], device), edge_index(&[], device), None);
             assert_eq!(out.dims(), [0, 2]);
             // E = 0: only the root term and the bias remain.
             let x = gradcheck::random_2d::<B>([4, 3], 2, device);
-            let out = conv.forward(x.clone(), &edge_index(&[], device), None);
+            let out = conv.forward(x.clone(), edge_index(&[], device), None);
             let expected = host::floats(
                 conv.lin_root.forward(x)
                     + conv.lin_rel.bias.as_ref().unwrap().val().unsqueeze_dim(0),
@@ -197,7 +200,7 @@ mod tests {
                 .with_aggregation(aggregation)
                 .init::<B64>(&device);
             let forward = |conv: &GraphConv<B64>, x: Tensor<B64, 2>, w: Tensor<B64, 2>| {
-                weighted_sum(conv.forward(x, &ei, Some(&w.reshape([e]))), 6)
+                weighted_sum(conv.forward(x, ei.clone(), Some(w.reshape([e]))), 6)
             };
             let name = |what: &str| format!("GraphConv {aggregation:?} w.r.t. {what}");
             check_gradient(&name("x"), &x, |x| forward(&conv, x, w.clone()), TOL);

@@ -19,27 +19,15 @@ use burn::nn::Linear;
 use burn::tensor::{Int, Tensor, backend::Backend};
 use serde::{Deserialize, Serialize};
 
+use crate::GraphBatch;
+use crate::burn_compat::{self, zeros_if_element_free};
 use crate::structure::{Aggregation, aggregate};
 
-/// `linear.forward(x)` that also accepts no rows or no input features: NdArray's matmul
-/// divides by zero on a zero-size operand, and a batch of empty graphs has no node.
-pub(crate) fn apply_linear<B: Backend>(linear: &Linear<B>, x: Tensor<B, 2>) -> Tensor<B, 2> {
-    let [rows, d_input] = x.dims();
-    if rows > 0 && d_input > 0 {
-        return linear.forward(x);
-    }
-    let d_output = linear.weight.val().dims()[1];
-    let zeros = Tensor::zeros([rows, d_output], &x.device());
-    match &linear.bias {
-        Some(bias) if rows > 0 => zeros + bias.val().unsqueeze_dim::<2>(0),
-        _ => zeros,
-    }
-}
-
-/// `[0, d_output]` zeros for a batch without nodes, where layers return early: elementwise ops
-/// on tensors without elements panic on Wgpu (burn-cubecl 0.21).
+/// `[0, d_output]` zeros for a batch without nodes, where layers return early (no kernel runs
+/// on a tensor without elements, see [`burn_compat`](crate::burn_compat)).
 pub(crate) fn no_nodes<B: Backend>(x: &Tensor<B, 2>, linear: &Linear<B>) -> Option<Tensor<B, 2>> {
-    (x.dims()[0] == 0).then(|| Tensor::zeros([0, linear.weight.dims()[1]], &x.device()))
+    let rows = x.dims()[0];
+    zeros_if_element_free(&[rows], [rows, linear.weight.dims()[1]], &x.device())
 }
 
 /// `linear(⊕_{j → i} w_ji · x_j)` in the cheaper order.
@@ -50,29 +38,55 @@ pub(crate) fn no_nodes<B: Backend>(x: &Tensor<B, 2>, linear: &Linear<B>) -> Opti
 pub(crate) fn linear_of_aggregate<B: Backend>(
     linear: &Linear<B>,
     x: Tensor<B, 2>,
-    edge_index: &Tensor<B, 2, Int>,
-    edge_weight: Option<&Tensor<B, 1>>,
+    edge_index: Tensor<B, 2, Int>,
+    edge_weight: Option<Tensor<B, 1>>,
     aggregation: Aggregation,
 ) -> Tensor<B, 2> {
     let [rows, d_input] = x.dims();
     let weight = linear.weight.val();
     let d_output = weight.dims()[1];
     if d_output < d_input && rows > 0 && aggregation != Aggregation::Max {
-        let aggregated = aggregate(
-            x.matmul(weight),
-            edge_index,
-            edge_weight.cloned(),
-            aggregation,
-        );
+        let aggregated = aggregate(x.matmul(weight), edge_index, edge_weight, aggregation);
         return match &linear.bias {
             Some(bias) => aggregated + bias.val().unsqueeze_dim::<2>(0),
             None => aggregated,
         };
     }
-    apply_linear(
-        linear,
-        aggregate(x, edge_index, edge_weight.cloned(), aggregation),
-    )
+    burn_compat::linear(linear, aggregate(x, edge_index, edge_weight, aggregation))
+}
+
+/// `x'_i = lin_neighbours(⊕_{j → i} w_ji · x_j) + lin_root(x_i)`: the body of [`GraphConv`]
+/// (`lin_rel`, `lin_root`) and [`SageConv`] (`lin_l`, `lin_r`), which differ only in their
+/// defaults (aggregation, bias) and parameter names.
+pub(crate) fn neighbours_plus_root<B: Backend>(
+    lin_neighbours: &Linear<B>,
+    lin_root: &Linear<B>,
+    x: Tensor<B, 2>,
+    edge_index: Tensor<B, 2, Int>,
+    edge_weight: Option<Tensor<B, 1>>,
+    aggregation: Aggregation,
+) -> Tensor<B, 2> {
+    if let Some(empty) = no_nodes(&x, lin_root) {
+        return empty;
+    }
+    linear_of_aggregate(
+        lin_neighbours,
+        x.clone(),
+        edge_index,
+        edge_weight,
+        aggregation,
+    ) + burn_compat::linear(lin_root, x)
+}
+
+/// Runs a layer's `forward(x, edge_index, edge_weight)` on a batch's own features, edges and
+/// edge weights, and puts the output in place of the features.
+pub(crate) fn on_batch<B: Backend>(
+    graphs: GraphBatch<B>,
+    forward: impl FnOnce(Tensor<B, 2>, Tensor<B, 2, Int>, Option<Tensor<B, 1>>) -> Tensor<B, 2>,
+) -> GraphBatch<B> {
+    let edge_index = graphs.edge_index().clone();
+    let edge_weight = graphs.edge_weight().cloned();
+    graphs.map_x(|x| forward(x, edge_index, edge_weight))
 }
 
 /// Which message passing layer to build.
@@ -138,8 +152,8 @@ impl<B: Backend> Conv<B> {
     pub fn forward(
         &self,
         x: Tensor<B, 2>,
-        edge_index: &Tensor<B, 2, Int>,
-        edge_weight: Option<&Tensor<B, 1>>,
+        edge_index: Tensor<B, 2, Int>,
+        edge_weight: Option<Tensor<B, 1>>,
     ) -> Tensor<B, 2> {
         match self {
             Conv::Graph(conv) => conv.forward(x, edge_index, edge_weight),
@@ -147,6 +161,16 @@ impl<B: Backend> Conv<B> {
             Conv::Gin(conv) => conv.forward(x, edge_index, edge_weight),
             Conv::Sage(conv) => conv.forward(x, edge_index, edge_weight),
         }
+    }
+
+    /// The batch with its node features replaced by [`forward`](Self::forward) of them, on the
+    /// batch's own edges and edge weights: `[N, d_input] → [N, d_output]`.
+    ///
+    /// `let graphs = conv.forward_batch(graphs).map_x(relu);`
+    pub fn forward_batch(&self, graphs: GraphBatch<B>) -> GraphBatch<B> {
+        on_batch(graphs, |x, edge_index, edge_weight| {
+            self.forward(x, edge_index, edge_weight)
+        })
     }
 }
 
@@ -169,15 +193,21 @@ mod tests {
             let conv = ConvConfig::new(kind, 3, 2).init::<B>(device);
             let direct = match &conv {
                 Conv::Graph(c) => {
-                    (kind == ConvKind::Graph).then(|| c.forward(x.clone(), &ei, None))
+                    (kind == ConvKind::Graph).then(|| c.forward(x.clone(), ei.clone(), None))
                 }
-                Conv::Gcn(c) => (kind == ConvKind::Gcn).then(|| c.forward(x.clone(), &ei, None)),
-                Conv::Gin(c) => (kind == ConvKind::Gin).then(|| c.forward(x.clone(), &ei, None)),
-                Conv::Sage(c) => (kind == ConvKind::Sage).then(|| c.forward(x.clone(), &ei, None)),
+                Conv::Gcn(c) => {
+                    (kind == ConvKind::Gcn).then(|| c.forward(x.clone(), ei.clone(), None))
+                }
+                Conv::Gin(c) => {
+                    (kind == ConvKind::Gin).then(|| c.forward(x.clone(), ei.clone(), None))
+                }
+                Conv::Sage(c) => {
+                    (kind == ConvKind::Sage).then(|| c.forward(x.clone(), ei.clone(), None))
+                }
             };
             let direct = direct.unwrap_or_else(|| panic!("{kind:?} built the wrong layer"));
             assert_close(
-                conv.forward(x.clone(), &ei, None),
+                conv.forward(x.clone(), ei.clone(), None),
                 &host::floats(direct),
                 0.0,
                 0.0,
@@ -185,5 +215,33 @@ mod tests {
         }
     }
 
-    crate::backend_tests!(conv_dispatches_to_the_chosen_layer);
+    fn forward_batch_replaces_the_features<B: Backend>(device: &B::Device) {
+        let graphs =
+            crate::GraphBatch::<B>::from_graphs(&crate::testing::tiny_graphs(3), device).unwrap();
+        let d = graphs.num_features();
+        for kind in [
+            ConvKind::Graph,
+            ConvKind::Gcn,
+            ConvKind::Gin,
+            ConvKind::Sage,
+        ] {
+            let conv = ConvConfig::new(kind, d, 2).init::<B>(device);
+            let direct = conv.forward(
+                graphs.x().clone(),
+                graphs.edge_index().clone(),
+                graphs.edge_weight().cloned(),
+            );
+            let before = host::device_reads();
+            let out = conv.forward_batch(graphs.clone());
+            assert_eq!(host::device_reads() - before, 0, "{kind:?}");
+            assert_eq!(out.node_counts(), graphs.node_counts());
+            assert_eq!(out.edge_counts(), graphs.edge_counts());
+            assert_close(out.x().clone(), &host::floats(direct), 0.0, 0.0);
+        }
+    }
+
+    crate::backend_tests!(
+        conv_dispatches_to_the_chosen_layer,
+        forward_batch_replaces_the_features
+    );
 }

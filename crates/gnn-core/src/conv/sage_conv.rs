@@ -3,7 +3,8 @@ use burn::module::Module;
 use burn::nn::{Linear, LinearConfig};
 use burn::tensor::{Int, Tensor, backend::Backend};
 
-use super::{apply_linear, linear_of_aggregate};
+use super::neighbours_plus_root;
+use crate::GraphBatch;
 use crate::structure::Aggregation;
 
 /// Configuration of a [`SageConv`].
@@ -53,19 +54,25 @@ impl<B: Backend> SageConv<B> {
     pub fn forward(
         &self,
         x: Tensor<B, 2>,
-        edge_index: &Tensor<B, 2, Int>,
-        edge_weight: Option<&Tensor<B, 1>>,
+        edge_index: Tensor<B, 2, Int>,
+        edge_weight: Option<Tensor<B, 1>>,
     ) -> Tensor<B, 2> {
-        if let Some(empty) = super::no_nodes(&x, &self.lin_r) {
-            return empty;
-        }
-        linear_of_aggregate(
+        neighbours_plus_root(
             &self.lin_l,
-            x.clone(),
+            &self.lin_r,
+            x,
             edge_index,
             edge_weight,
             self.aggregation,
-        ) + apply_linear(&self.lin_r, x)
+        )
+    }
+
+    /// The batch with its node features replaced by [`forward`](Self::forward) of them, on the
+    /// batch's own edges and edge weights: `[N, d_input] → [N, d_output]`.
+    pub fn forward_batch(&self, graphs: GraphBatch<B>) -> GraphBatch<B> {
+        super::on_batch(graphs, |x, edge_index, edge_weight| {
+            self.forward(x, edge_index, edge_weight)
+        })
     }
 }
 
@@ -89,17 +96,13 @@ mod tests {
         conv.lin_r.weight = Param::from_tensor(Tensor::from_data([[-1.0], [1.0]], device));
         let x = Tensor::<B, 2>::from_data([[1.0, 2.0], [3.0, -1.0], [0.0, 4.0]], device);
         let before = host::device_reads();
-        let out = conv.forward(x, &edge_index(&[(0, 1), (2, 1), (1, 0)], device), None);
+        let out = conv.forward(x, edge_index(&[(0, 1), (2, 1), (1, 0)], device), None);
         assert_eq!(host::device_reads() - before, 0);
         // lin_l(mean) = [1.5, 7, 0.5]; lin_r(x) = [1, -4, 4].
         assert_close(out, &[2.5, 3.0, 4.5], 1e-6, 0.0);
         assert_eq!(
-            conv.forward(
-                Tensor::zeros([0, 2], device),
-                &edge_index(&[], device),
-                None
-            )
-            .dims(),
+            conv.forward(Tensor::zeros([0, 2], device), edge_index(&[], device), None)
+                .dims(),
             [0, 1]
         );
     }
@@ -112,8 +115,9 @@ mod tests {
         let ei = edge_index::<B64>(&EDGES, &device);
         let x = gradcheck::random_2d::<B64>([NODES, 3], 3, &device);
         let conv = SageConvConfig::new(3, 2).init::<B64>(&device);
-        let forward =
-            |conv: &SageConv<B64>, x: Tensor<B64, 2>| weighted_sum(conv.forward(x, &ei, None), 6);
+        let forward = |conv: &SageConv<B64>, x: Tensor<B64, 2>| {
+            weighted_sum(conv.forward(x, ei.clone(), None), 6)
+        };
         check_gradient("SageConv w.r.t. x", &x, |x| forward(&conv, x), TOL);
         check_gradient(
             "SageConv w.r.t. lin_l.weight",

@@ -22,8 +22,8 @@ use burn::nn::{Dropout, DropoutConfig, Linear, LinearConfig};
 use burn::tensor::activation::{log_softmax, relu};
 use burn::tensor::backend::Backend;
 use burn::tensor::{Distribution, Int, Tensor};
+use gnn_core::GraphBatch;
 use gnn_core::conv::{Conv, ConvConfig, ConvKind};
-use gnn_core::{GraphBatch, GraphError};
 use gnn_pool::{
     GlobalPool, PoolError, Pooled, Result, SagPooling, SagPoolingConfig, Selection, TopKPooling,
     TopKPoolingConfig,
@@ -98,9 +98,10 @@ pub enum BlockPool<B: Backend> {
 impl<B: Backend> BlockPool<B> {
     /// Pools a batch (see [`TopKPooling::forward`] and [`SagPooling::forward`]).
     ///
-    /// # Errors
-    /// [`PoolError::FeatureWidth`] when the batch has another width than the layer.
-    pub fn forward(&self, graphs: GraphBatch<B>) -> Result<Pooled<B>> {
+    /// # Panics
+    /// When the batch has another width than the layer.
+    #[track_caller]
+    pub fn forward(&self, graphs: GraphBatch<B>) -> Pooled<B> {
         match self {
             BlockPool::TopK(pool) => pool.forward(graphs),
             BlockPool::Sag(pool) => pool.forward(graphs),
@@ -255,12 +256,13 @@ impl<B: Backend> HierarchicalClassifier<B> {
     /// Dropout is active only on an autodiff backend (Burn's rule): evaluate on
     /// [`AutodiffModule::valid`](burn::module::AutodiffModule::valid).
     ///
-    /// # Errors
-    /// [`PoolError::FeatureWidth`] when the batch does not have `d_input` node features. Every
-    /// later width is fixed by construction (convolutions output `hidden` features, which is the
-    /// pooling width), so this is the only data-dependent error.
-    pub fn forward(&self, graphs: GraphBatch<B>) -> Result<Tensor<B, 2>> {
-        Ok(self.forward_traced(graphs)?.log_probs)
+    /// # Panics
+    /// When the batch does not have `d_input` node features (a programming error: the model and
+    /// the data disagree). Every later width is fixed by construction (convolutions output
+    /// `hidden` features, which is the pooling width).
+    #[track_caller]
+    pub fn forward(&self, graphs: GraphBatch<B>) -> Tensor<B, 2> {
+        self.forward_traced(graphs).log_probs
     }
 
     /// The scaled dropout mask of the head for `num_graphs` graphs, `[num_graphs, hidden]`
@@ -286,39 +288,40 @@ impl<B: Backend> HierarchicalClassifier<B> {
     /// As [`forward`](Self::forward), with the head's dropout given as a mask
     /// `[G, hidden]` from [`head_dropout_mask`](Self::head_dropout_mask) (`None`: no dropout).
     ///
-    /// # Errors
-    /// As [`forward`](Self::forward), and [`GraphError::ShapeMismatch`] (wrapped in
-    /// [`PoolError::Graph`]) for a mask of another shape.
+    /// # Panics
+    /// As [`forward`](Self::forward), and for a mask of another shape than `[G, hidden]`.
+    #[track_caller]
     pub fn forward_with_dropout_mask(
         &self,
         graphs: GraphBatch<B>,
         mask: Option<Tensor<B, 2>>,
-    ) -> Result<Tensor<B, 2>> {
-        Ok(self.forward_inner(graphs, Some(mask))?.log_probs)
+    ) -> Tensor<B, 2> {
+        self.forward_inner(graphs, Some(mask)).log_probs
     }
 
     /// As [`forward`](Self::forward), also returning the readout and every pooling's `perm`
     /// and kept node and edge counts.
     ///
-    /// # Errors
+    /// # Panics
     /// As [`forward`](Self::forward).
-    pub fn forward_traced(&self, graphs: GraphBatch<B>) -> Result<ClassifierTrace<B>> {
+    #[track_caller]
+    pub fn forward_traced(&self, graphs: GraphBatch<B>) -> ClassifierTrace<B> {
         self.forward_inner(graphs, None)
     }
 
     /// The forward pass; `mask`: `None` draws the head's dropout, `Some(m)` applies `m`.
+    #[track_caller]
     fn forward_inner(
         &self,
         graphs: GraphBatch<B>,
         mask: Option<Option<Tensor<B, 2>>>,
-    ) -> Result<ClassifierTrace<B>> {
-        if graphs.num_features() != self.d_input {
-            return Err(PoolError::FeatureWidth {
-                layer: "HierarchicalClassifier",
-                expected: self.d_input,
-                found: graphs.num_features(),
-            });
-        }
+    ) -> ClassifierTrace<B> {
+        assert!(
+            graphs.num_features() == self.d_input,
+            "HierarchicalClassifier was built for {} input features but the input has {}",
+            self.d_input,
+            graphs.num_features()
+        );
         let mut traces = Vec::with_capacity(self.pools.len());
         let mut record = |pooled: &Pooled<B>| {
             traces.push(PoolTrace {
@@ -332,12 +335,7 @@ impl<B: Backend> HierarchicalClassifier<B> {
                 let mut graphs = graphs;
                 let mut sum: Option<Tensor<B, 2>> = None;
                 for (conv, pool) in self.convs.iter().zip(&self.pools) {
-                    let x = relu(conv.forward(
-                        graphs.x().clone(),
-                        graphs.edge_index(),
-                        graphs.edge_weight(),
-                    ));
-                    let pooled = pool.forward(graphs.with_x(x)?)?;
+                    let pooled = pool.forward(conv.forward_batch(graphs).map_x(relu));
                     record(&pooled);
                     let read = self
                         .readout
@@ -349,21 +347,20 @@ impl<B: Backend> HierarchicalClassifier<B> {
                     graphs = pooled.graphs;
                 }
                 // `init` builds at least one block (validated), so `sum` is set.
-                sum.ok_or(PoolError::ZeroWidth {
-                    what: "number of blocks",
-                })?
+                sum.expect("a classifier has at least one block (checked by `init`)")
             }
             Architecture::Global => {
-                let mut x = graphs.x().clone();
                 let mut layers = Vec::with_capacity(self.convs.len());
+                let mut graphs = graphs;
                 for conv in &self.convs {
-                    x = relu(conv.forward(x, graphs.edge_index(), graphs.edge_weight()));
-                    layers.push(x.clone());
+                    graphs = conv.forward_batch(graphs).map_x(relu);
+                    layers.push(graphs.x().clone());
                 }
-                let pool = self.pools.first().ok_or(PoolError::ZeroWidth {
-                    what: "number of blocks",
-                })?;
-                let pooled = pool.forward(graphs.with_x(Tensor::cat(layers, 1))?)?;
+                let pool = self
+                    .pools
+                    .first()
+                    .expect("a classifier has at least one pooling (checked by `init`)");
+                let pooled = pool.forward(graphs.map_x(|_| Tensor::cat(layers, 1)));
                 record(&pooled);
                 self.readout
                     .apply(pooled.graphs.x().clone(), pooled.graphs.segments())
@@ -372,23 +369,25 @@ impl<B: Backend> HierarchicalClassifier<B> {
         let x = relu(self.lin1.forward(embedding.clone()));
         let mask = mask.unwrap_or_else(|| self.head_dropout_mask(x.dims()[0], &x.device()));
         let x = match mask {
-            Some(mask) if mask.dims() != x.dims() => {
-                return Err(PoolError::Graph(GraphError::ShapeMismatch {
-                    what: "head dropout mask".into(),
-                    expected: format!("{:?}", x.dims()),
-                    found: format!("{:?}", mask.dims()),
-                }));
+            Some(mask) => {
+                assert!(
+                    mask.dims() == x.dims(),
+                    "HierarchicalClassifier: the head dropout mask must be {:?} (graphs, hidden), \
+                     it is {:?}",
+                    x.dims(),
+                    mask.dims()
+                );
+                x * mask
             }
-            Some(mask) => x * mask,
             None => x,
         };
         let x = relu(self.lin2.forward(x));
         let log_probs = log_softmax(self.lin3.forward(x), 1);
-        Ok(ClassifierTrace {
+        ClassifierTrace {
             log_probs,
             embedding,
             pools: traces,
-        })
+        }
     }
 
     /// Node features the classifier expects.
@@ -441,7 +440,7 @@ pub(crate) mod tests {
         let graphs = GraphBatch::<B>::from_graphs(&tiny_graphs(5), device).expect("batch");
         for config in variants() {
             let model = config.init::<B>(device).expect("valid config");
-            let trace = model.forward_traced(graphs.clone()).expect("forward");
+            let trace = model.forward_traced(graphs.clone());
             assert_eq!(trace.log_probs.dims(), [5, 3], "{config}");
             assert_eq!(
                 trace.embedding.dims(),
@@ -468,14 +467,10 @@ pub(crate) mod tests {
             .init::<B>(device)
             .expect("valid");
         let graphs = GraphBatch::<B>::from_graphs(&tiny_graphs(3), device).expect("batch");
-        assert!(matches!(
-            model.forward(graphs),
-            Err(PoolError::FeatureWidth {
-                expected: 4,
-                found: 3,
-                ..
-            })
-        ));
+        assert_eq!(
+            gnn_core::testing::panic_message(|| model.forward(graphs)),
+            "HierarchicalClassifier was built for 4 input features but the input has 3"
+        );
         assert!(
             HierarchicalClassifierConfig::new(3, 2)
                 .with_num_blocks(0)
@@ -500,10 +495,10 @@ pub(crate) mod tests {
             .expect("valid");
         let graphs = GraphBatch::<B>::from_graphs(&tiny_graphs(3), device).expect("batch");
         let short_mask = Tensor::ones([2, 8], device);
-        assert!(matches!(
-            model.forward_with_dropout_mask(graphs, Some(short_mask)),
-            Err(PoolError::Graph(GraphError::ShapeMismatch { .. }))
-        ));
+        let message = gnn_core::testing::panic_message(|| {
+            model.forward_with_dropout_mask(graphs, Some(short_mask))
+        });
+        assert!(message.contains("head dropout mask"), "{message}");
     }
 
     /// Collects the gradient norm of every float parameter, with its module path.
@@ -546,7 +541,7 @@ pub(crate) mod tests {
                     .with_dropout(0.0)
                     .init::<B>(device)
                     .expect("valid");
-                let log_probs = model.forward(graphs.clone()).expect("forward");
+                let log_probs = model.forward(graphs.clone());
                 let grads = nll_loss(log_probs, targets.clone()).backward();
                 let mut visitor = GradNorms::<B> {
                     grads: &grads,

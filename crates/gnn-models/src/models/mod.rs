@@ -6,6 +6,6 @@
 pub mod hierarchical;
 
 pub use hierarchical::{
-    Architecture, BlockPool, ClassifierTrace, HierarchicalClassifier,
-    HierarchicalClassifierConfig, PoolKind, PoolTrace,
+    Architecture, BlockPool, ClassifierTrace, HierarchicalClassifier, HierarchicalClassifierConfig,
+    PoolKind, PoolTrace,
 };

@@ -30,9 +30,7 @@ pub fn classification_step<B: Backend>(
         .y()
         .cloned()
         .expect("a training batch carries labels (GraphDataset checks every graph has one)");
-    let log_probs = model
-        .forward(batch)
-        .expect("check_data matched the model's input width to the dataset");
+    let log_probs = model.forward(batch);
     let loss = nll_loss(log_probs.clone(), targets.clone());
     ClassificationOutput::new(loss, log_probs, targets)
 }
@@ -56,4 +54,3 @@ impl<B: Backend> InferenceStep for HierarchicalClassifier<B> {
         classification_step(self, batch)
     }
 }
-

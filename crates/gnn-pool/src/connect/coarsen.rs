@@ -1,4 +1,5 @@
 use burn::tensor::{Int, Tensor, TensorData, backend::Backend};
+use gnn_core::burn_compat::{reshape, zeros_if_element_free};
 use gnn_core::segment::scatter_sum;
 use gnn_core::{GraphBatch, host};
 
@@ -69,8 +70,10 @@ pub fn coarsen_edges<B: Backend>(
     let edge_index = Tensor::from_data(TensorData::new(flat, [2, num_pairs]), &device);
     let source_edges: Vec<usize> = mapped.iter().map(|m| m.2).collect();
     let merge = |values: Tensor<B, 2>| -> Tensor<B, 2> {
-        if mapped.is_empty() {
-            return Tensor::zeros([0, values.dims()[1]], &device);
+        if let Some(zeros) =
+            zeros_if_element_free(&[mapped.len()], [num_pairs, values.dims()[1]], &device)
+        {
+            return zeros;
         }
         let picked = values.select(0, host::index_tensor(&source_edges, &device));
         scatter_sum(picked, host::index_tensor(&group, &device), num_pairs)
@@ -80,7 +83,7 @@ pub fn coarsen_edges<B: Backend>(
         edge_attr: graphs.edge_attr().map(|a| merge(a.clone())),
         edge_weight: graphs
             .edge_weight()
-            .map(|w| merge(w.clone().unsqueeze_dim::<2>(1)).reshape([num_pairs])),
+            .map(|w| reshape(merge(w.clone().unsqueeze_dim::<2>(1)), [num_pairs])),
         edge_counts,
     }
 }

@@ -47,7 +47,7 @@ pub fn filter_edges<B: Backend>(
         Tensor::arange(1..kept as i64 + 1, &device),
         IndexingUpdateOp::Add,
     );
-    let (source, target) = endpoints(graphs.edge_index());
+    let (source, target) = endpoints(graphs.edge_index().clone());
     let source = shifted_id.clone().select(0, source);
     let target = shifted_id.select(0, target);
     let survives = host::bools(

@@ -1,4 +1,5 @@
 use burn::tensor::{Int, Tensor, backend::Backend};
+use gnn_core::burn_compat::{reshape, zeros_if_element_free};
 use gnn_core::segment::scatter_sum;
 use gnn_core::structure::endpoints;
 use gnn_core::{Segments, host};
@@ -9,7 +10,7 @@ use gnn_core::{Segments, host};
 ///
 /// - `edge_index`: `[2, E]` (batch-wide ids), `graphs`: node segments, `edge_weight`: `[E]`
 pub fn to_dense_adj<B: Backend>(
-    edge_index: &Tensor<B, 2, Int>,
+    edge_index: Tensor<B, 2, Int>,
     graphs: &Segments<B>,
     edge_weight: Option<Tensor<B, 1>>,
 ) -> Tensor<B, 3> {
@@ -17,8 +18,8 @@ pub fn to_dense_adj<B: Backend>(
     let num_graphs = graphs.num_segments();
     let width = graphs.max_count();
     let num_edges = edge_index.dims()[1];
-    if num_edges == 0 || width == 0 {
-        return Tensor::zeros([num_graphs, width, width], &device);
+    if let Some(zeros) = zeros_if_element_free(&[num_edges], [num_graphs, width, width], &device) {
+        return zeros;
     }
     let local: Vec<usize> = graphs
         .offsets()
@@ -31,10 +32,12 @@ pub fn to_dense_adj<B: Backend>(
     let flat = (graph * (width as i64) + local.clone().select(0, source)) * (width as i64)
         + local.select(0, target);
     let weight = edge_weight.unwrap_or_else(|| Tensor::ones([num_edges], &device));
-    scatter_sum(
-        weight.unsqueeze_dim::<2>(1),
-        flat,
-        num_graphs * width * width,
+    reshape(
+        scatter_sum(
+            weight.unsqueeze_dim::<2>(1),
+            flat,
+            num_graphs * width * width,
+        ),
+        [num_graphs, width, width],
     )
-    .reshape([num_graphs, width, width])
 }

@@ -1,5 +1,7 @@
 use burn::tensor::{Bool, Tensor, backend::Backend};
 
+use gnn_core::burn_compat::reshape;
+
 use super::masked_assignment;
 
 /// The outputs of [`dense_mincut_pool`].
@@ -11,7 +13,8 @@ pub struct MinCutPoolOutput<B: Backend> {
     pub adj: Tensor<B, 3>,
     /// Mean over graphs of `−tr(Sᵀ A S) / tr(Sᵀ D S)`, `[1]` (NaN for a graph without edges, as PyG).
     pub mincut_loss: Tensor<B, 1>,
-    /// Mean over graphs of `‖SᵀS/‖SᵀS‖_F − I/√C‖_F`, `[1]`.
+    /// Mean over graphs of `‖SᵀS/‖SᵀS‖_F − I/√C‖_F`, `[1]`: both Frobenius norms are taken per
+    /// graph, over that graph's `[C, C]` matrix (PyG's `torch.norm(.., dim=(-1, -2))`).
     pub ortho_loss: Tensor<B, 1>,
 }
 
@@ -40,7 +43,7 @@ pub fn dense_mincut_pool<B: Backend>(
         .unsqueeze_dim::<3>(0)
         .expand([graphs, clusters, clusters]);
     let trace =
-        |m: Tensor<B, 3>, eye: Tensor<B, 3>| (m * eye).sum_dim(2).sum_dim(1).reshape([graphs]);
+        |m: Tensor<B, 3>, eye: Tensor<B, 3>| reshape((m * eye).sum_dim(2).sum_dim(1), [graphs]);
     let degree = adj.sum_dim(2); // [G, N, 1]
     let degree_matrix = eye_n.clone() * degree.expand([graphs, nodes, nodes]);
     let numerator = trace(pooled_adj.clone(), eye_c.clone());
@@ -58,7 +61,7 @@ pub fn dense_mincut_pool<B: Backend>(
         .sum_dim(2)
         .sum_dim(1)
         .sqrt();
-    let ortho_loss = ortho.reshape([graphs]).mean();
+    let ortho_loss = reshape(ortho, [graphs]).mean();
 
     let off_diagonal = pooled_adj.mask_fill(eye_c.equal_elem(1.0), 0.0);
     let d = off_diagonal.clone().sum_dim(2).sqrt() + 1e-15; // [G, C, 1]

@@ -36,7 +36,8 @@ fn masked_assignment<B: Backend>(
     }
 }
 
-/// Frobenius norm of each `[.., a, b]` matrix of a batch, and of all entries together.
+/// Frobenius norm of a whole batch of matrices `[G, a, b]`: one value over all `G · a · b`
+/// entries together (PyG's `torch.norm(t, p=2)`), not one norm per matrix.
 fn frobenius_all<B: Backend>(t: Tensor<B, 3>) -> Tensor<B, 1> {
     t.powf_scalar(2.0).sum().sqrt()
 }
@@ -55,7 +56,7 @@ mod tests {
             Graph::new(2, 2, vec![2.0; 4], vec![(0, 1), (1, 0)]).unwrap(),
         ];
         let graphs = GraphBatch::<B>::from_graphs(&graphs, device).unwrap();
-        let adj = to_dense_adj(graphs.edge_index(), graphs.segments(), None);
+        let adj = to_dense_adj(graphs.edge_index().clone(), graphs.segments(), None);
         assert_eq!(
             host::floats(adj.clone()),
             vec![

@@ -3,9 +3,10 @@ use burn::module::Module;
 use burn::nn::{Linear, LinearConfig};
 use burn::tensor::{Tensor, backend::Backend};
 use gnn_core::Segments;
+use gnn_core::burn_compat;
 use gnn_core::segment::{segment_softmax, segment_sum};
 
-use crate::error::{PoolError, Result, check_width};
+use crate::error::{PoolError, Result, assert_width};
 
 /// Configuration of [`AttentionalAggregation`].
 #[derive(Config, Debug)]
@@ -51,19 +52,20 @@ impl<B: Backend> AttentionalAggregation<B> {
     /// - `x`: `[N, d_input]`, `graphs`: the graph of each node
     /// - returns `[G, d_output]` (`[G, d_input]` without feature network); empty graphs give 0
     ///
-    /// # Errors
-    /// [`PoolError::FeatureWidth`] when `x` is not `d_input` wide.
-    pub fn forward(&self, x: Tensor<B, 2>, graphs: &Segments<B>) -> Result<Tensor<B, 2>> {
-        check_width(
+    /// # Panics
+    /// When `x` is not `d_input` wide.
+    #[track_caller]
+    pub fn forward(&self, x: Tensor<B, 2>, graphs: &Segments<B>) -> Tensor<B, 2> {
+        assert_width(
             "AttentionalAggregation",
             self.gate_nn.weight.dims()[0],
             x.dims()[1],
-        )?;
-        let attention = segment_softmax(self.gate_nn.forward(x.clone()), graphs);
+        );
+        let attention = segment_softmax(burn_compat::linear(&self.gate_nn, x.clone()), graphs);
         let values = match &self.nn {
-            Some(nn) => nn.forward(x),
+            Some(nn) => burn_compat::linear(nn, x),
             None => x,
         };
-        Ok(segment_sum(values * attention, graphs))
+        segment_sum(values * attention, graphs)
     }
 }

@@ -15,7 +15,8 @@ pub fn global_mean_pool<B: Backend>(x: Tensor<B, 2>, graphs: &Segments<B>) -> Te
 }
 
 /// Feature-wise maximum per graph, 0 for an empty graph: `[N, F] -> [G, F]`
-/// (PyG `global_max_pool`; with exact ties the gradient goes to one node, PyG splits it).
+/// (PyG `global_max_pool`; with exact ties the gradient is split evenly among the tied nodes,
+/// as in PyG, see [`segment_max`]).
 pub fn global_max_pool<B: Backend>(x: Tensor<B, 2>, graphs: &Segments<B>) -> Tensor<B, 2> {
     segment_max(x, graphs)
 }

@@ -3,10 +3,10 @@ use burn::module::Module;
 use burn::nn::{Linear, LinearConfig};
 use burn::tensor::{Tensor, backend::Backend};
 use gnn_core::Segments;
+use gnn_core::burn_compat::sigmoid;
 use gnn_core::segment::{segment_softmax, segment_sum};
 
-use crate::error::{PoolError, Result, check_width};
-use crate::select::sigmoid;
+use crate::error::{PoolError, Result, assert_width};
 
 /// Configuration of [`Set2Set`].
 #[derive(Config, Debug)]
@@ -67,10 +67,11 @@ impl<B: Backend> Set2Set<B> {
     /// - `x`: `[N, d_input]`, `graphs`: the graph of each node
     /// - returns `[G, 2 · d_input]`; an empty graph reads out `r = 0`
     ///
-    /// # Errors
-    /// [`PoolError::FeatureWidth`] when `x` is not `d_input` wide.
-    pub fn forward(&self, x: Tensor<B, 2>, graphs: &Segments<B>) -> Result<Tensor<B, 2>> {
-        check_width("Set2Set", self.d_input, x.dims()[1])?;
+    /// # Panics
+    /// When `x` is not `d_input` wide.
+    #[track_caller]
+    pub fn forward(&self, x: Tensor<B, 2>, graphs: &Segments<B>) -> Tensor<B, 2> {
+        assert_width("Set2Set", self.d_input, x.dims()[1]);
         let f = self.d_input;
         let num_graphs = graphs.num_segments();
         let device = x.device();
@@ -87,6 +88,6 @@ impl<B: Backend> Set2Set<B> {
             let readout = segment_sum(x.clone() * attention, graphs);
             q_star = Tensor::cat(vec![hidden.clone(), readout], 1);
         }
-        Ok(q_star)
+        q_star
     }
 }

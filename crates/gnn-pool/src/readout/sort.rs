@@ -2,6 +2,7 @@ use burn::config::Config;
 use burn::module::Module;
 use burn::tensor::{Tensor, backend::Backend};
 use gnn_core::Segments;
+use gnn_core::burn_compat::{reshape, zeros_if_element_free};
 
 use crate::error::{PoolError, Result};
 
@@ -41,29 +42,31 @@ impl SortAggregation {
         let num_graphs = graphs.num_segments();
         let device = x.device();
         let keep = self.k.min(graphs.max_count());
-        if rows == 0 || features == 0 || keep == 0 {
-            return Tensor::zeros([num_graphs, self.k * features], &device);
+        if let Some(zeros) =
+            zeros_if_element_free(&[rows, keep], [num_graphs, self.k * features], &device)
+        {
+            return zeros;
         }
         let layout = graphs.dense_layout();
         let width = layout.width;
-        let key = layout
-            .densify(
+        let key = reshape(
+            layout.densify(
                 x.clone().narrow(1, features - 1, 1).detach(),
                 f64::NEG_INFINITY,
-            )
-            .reshape([num_graphs, width]);
+            ),
+            [num_graphs, width],
+        );
         let order = key.argsort_descending(1).narrow(1, 0, keep);
         // Padding slots hold row index `rows`: a zero row appended to `x`.
-        let rows_in_order = layout
-            .gather
-            .clone()
-            .reshape([num_graphs, width])
-            .gather(1, order)
-            .reshape([num_graphs * keep]);
+        let rows_in_order = reshape(
+            reshape(layout.gather.clone(), [num_graphs, width]).gather(1, order),
+            [num_graphs * keep],
+        );
         let extended = Tensor::cat(vec![x, Tensor::zeros([1, features], &device)], 0);
-        let kept = extended
-            .select(0, rows_in_order)
-            .reshape([num_graphs, keep * features]);
+        let kept = reshape(
+            extended.select(0, rows_in_order),
+            [num_graphs, keep * features],
+        );
         if keep == self.k {
             kept
         } else {

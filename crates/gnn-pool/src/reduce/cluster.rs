@@ -1,4 +1,5 @@
 use burn::tensor::{Tensor, backend::Backend};
+use gnn_core::burn_compat::zeros_if_element_free;
 use gnn_core::segment::{scatter_sum, segment_max};
 use gnn_core::{Segments, host};
 use serde::{Deserialize, Serialize};
@@ -23,8 +24,9 @@ pub fn reduce_clusters<B: Backend>(
 ) -> Tensor<B, 2> {
     let device = x.device();
     let num_clusters = clustering.num_clusters();
-    if x.dims()[0] == 0 {
-        return Tensor::zeros([num_clusters, x.dims()[1]], &device);
+    let [rows, features] = x.dims();
+    if let Some(zeros) = zeros_if_element_free(&[rows], [num_clusters, features], &device) {
+        return zeros;
     }
     match reduce {
         ClusterReduce::Mean => {

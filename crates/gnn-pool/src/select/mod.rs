@@ -6,6 +6,4 @@ mod topk;
 
 pub use cluster::Clustering;
 pub use graclus::graclus;
-pub use topk::{
-    KeptNodes, ScoreActivation, SelectTopK, SelectTopKConfig, Selection, select_top_k, sigmoid,
-};
+pub use topk::{KeptNodes, ScoreActivation, SelectTopK, SelectTopKConfig, Selection, select_top_k};

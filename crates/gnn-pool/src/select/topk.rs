@@ -5,7 +5,9 @@ use burn::tensor::{Int, Tensor, backend::Backend};
 use gnn_core::{Segments, host, segment};
 use serde::{Deserialize, Serialize};
 
-use crate::error::{PoolError, Result, check_width};
+use gnn_core::burn_compat::{reshape, sigmoid};
+
+use crate::error::{PoolError, Result, assert_width};
 
 /// How many nodes of each graph survive a top-k selection.
 ///
@@ -47,6 +49,30 @@ impl Selection {
             Selection::MinScore(_) => None,
         }
     }
+
+    /// The score of every node from its raw score `[N]` (the projection, or a scoring GNN's
+    /// output): `activation(raw)` in ratio and count modes, the per-graph softmax of `raw` in
+    /// min-score mode (whatever `activation` says, as in PyG).
+    ///
+    /// The one place the score activation is dispatched, for [`SelectTopK`] and
+    /// [`SagPooling`](crate::SagPooling). Device reads: none.
+    pub fn score<B: Backend>(
+        &self,
+        activation: ScoreActivation,
+        raw: Tensor<B, 1>,
+        segments: &Segments<B>,
+    ) -> Tensor<B, 1> {
+        match self {
+            Selection::MinScore(_) => {
+                let rows = raw.dims()[0];
+                reshape(
+                    segment::segment_softmax(reshape(raw, [rows, 1]), segments),
+                    [rows],
+                )
+            }
+            _ => activation.apply(raw),
+        }
+    }
 }
 
 /// The squashing applied to `x·p / ‖p‖` in ratio and count modes.
@@ -57,6 +83,17 @@ pub enum ScoreActivation {
     Tanh,
     /// The logistic sigmoid.
     Sigmoid,
+}
+
+impl ScoreActivation {
+    /// Applies the squashing elementwise (the sigmoid in the backend's precision, see
+    /// [`gnn_core::burn_compat::sigmoid`]).
+    pub fn apply<B: Backend, const D: usize>(&self, x: Tensor<B, D>) -> Tensor<B, D> {
+        match self {
+            ScoreActivation::Tanh => x.tanh(),
+            ScoreActivation::Sigmoid => sigmoid(x),
+        }
+    }
 }
 
 /// The nodes a selection keeps.
@@ -132,50 +169,29 @@ impl<B: Backend> SelectTopK<B> {
     /// Device reads: none in ratio and count modes; one (the kept-node mask) in min-score mode,
     /// where the number of survivors depends on the data.
     ///
-    /// # Errors
-    /// [`PoolError::FeatureWidth`] when `score_input` is not `d_input` wide.
-    pub fn forward(
-        &self,
-        score_input: Tensor<B, 2>,
-        segments: &Segments<B>,
-    ) -> Result<KeptNodes<B>> {
+    /// # Panics
+    /// When `score_input` is not `d_input` wide.
+    #[track_caller]
+    pub fn forward(&self, score_input: Tensor<B, 2>, segments: &Segments<B>) -> KeptNodes<B> {
         let [rows, width] = score_input.dims();
-        check_width("SelectTopK", self.weight.dims()[1], width)?;
+        assert_width("SelectTopK", self.weight.dims()[1], width);
         let weight = self.weight.val();
         // `(s · p).sum(-1)` as PyG: for one output column an elementwise product and a row sum
         // are much cheaper than a matrix multiply, forward and backward.
-        let raw = gnn_core::reshape((score_input * weight.clone()).sum_dim(1), [rows]);
-        let score = match self.selection {
-            Selection::MinScore(_) => {
-                let raw = raw.reshape([rows, 1]);
-                return Ok(select_min_score(
-                    segment::segment_softmax(raw, segments).reshape([rows]),
-                    segments,
-                    self.selection,
-                ));
-            }
-            _ => {
-                let norm = weight.powf_scalar(2.0).sum().sqrt();
-                let scaled = raw / norm;
-                match self.activation {
-                    ScoreActivation::Tanh => scaled.tanh(),
-                    ScoreActivation::Sigmoid => sigmoid(scaled),
-                }
-            }
+        let raw = reshape((score_input * weight.clone()).sum_dim(1), [rows]);
+        // The projection is normalised by `‖p‖` except in min-score mode (PyG).
+        let raw = match self.selection {
+            Selection::MinScore(_) => raw,
+            _ => raw / weight.powf_scalar(2.0).sum().sqrt(),
         };
-        Ok(select_top_k(score, segments, self.selection))
+        let score = self.selection.score(self.activation, raw, segments);
+        select_top_k(score, segments, self.selection)
     }
 
     /// The selection rule.
     pub fn selection(&self) -> Selection {
         self.selection
     }
-}
-
-/// The logistic function as `(tanh(x/2) + 1) / 2`: Burn 0.21's `sigmoid` computes in `f32`
-/// whatever the backend's precision, which would break float64 parity.
-pub fn sigmoid<B: Backend, const D: usize>(x: Tensor<B, D>) -> Tensor<B, D> {
-    (x * 0.5).tanh() * 0.5 + 0.5
 }
 
 /// Keeps, per graph, the nodes with the highest `score` `[N]`, as many as `selection` says
@@ -210,12 +226,11 @@ pub fn select_top_k<B: Backend>(
     let rows = score.dims()[0];
     let layout = segments.dense_layout();
     let width = layout.width;
-    let dense = layout
-        .densify(
-            sort_keys(score.clone()).reshape([rows, 1]),
-            f64::NEG_INFINITY,
-        )
-        .reshape([num_graphs, width]);
+    let dense = layout.densify(
+        reshape(sort_keys(score.clone()), [rows, 1]),
+        f64::NEG_INFINITY,
+    );
+    let dense = reshape(dense, [num_graphs, width]);
     let slots = sort_descending_stable(dense, width);
 
     // Host-side: the first kept[g] slots of each graph's row, and that graph's first node id.
@@ -225,9 +240,7 @@ pub fn select_top_k<B: Backend>(
         take.extend((0..k).map(|slot| g * width + slot));
         offset.extend(std::iter::repeat_n(segments.offsets()[g] as i64, k));
     }
-    let local = slots
-        .reshape([num_graphs * width])
-        .select(0, host::index_tensor(&take, &device));
+    let local = reshape(slots, [num_graphs * width]).select(0, host::index_tensor(&take, &device));
     let offset =
         Tensor::<B, 1, Int>::from_data(burn::tensor::TensorData::new(offset, [total]), &device);
     let perm = local + offset;
@@ -291,10 +304,8 @@ fn select_min_score<B: Backend>(
     };
     let rows = score.dims()[0];
     let device = score.device();
-    let max = segment::segment_max(score.clone().detach().reshape([rows, 1]), segments);
-    let threshold = (max - 1e-7)
-        .clamp_max(min_score)
-        .reshape([segments.num_segments()]);
+    let max = segment::segment_max(reshape(score.clone().detach(), [rows, 1]), segments);
+    let threshold = reshape((max - 1e-7).clamp_max(min_score), [segments.num_segments()]);
     let keep = score
         .clone()
         .detach()

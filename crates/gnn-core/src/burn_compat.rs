@@ -1,0 +1,133 @@
+//! The one home of the workarounds for Burn 0.21, each with the upstream condition under which
+//! it can go.
+//!
+//! Graph data is often empty (a batch of empty graphs, a graph without edges, a pooling that
+//! keeps nothing), and a few Burn 0.21 operations misbehave on such data or lose precision.
+//! Every layer of this workspace goes through the functions here instead of the Burn calls they
+//! replace, so that a Burn upgrade touches one file:
+//!
+//! - [`reshape`]: Burn's `reshape` reads a 0 in the target shape as "keep this dimension";
+//! - [`sigmoid`]: Burn's `sigmoid` computes in `f32` whatever the backend's precision;
+//! - [`is_element_free`] and [`zeros_if_element_free`]: Wgpu panics when it runs a kernel on a
+//!   tensor without elements, so layers return zeros of the right shape without computing;
+//! - [`linear`]: NdArray's matmul divides by zero on an operand with a zero dimension.
+
+use burn::nn::Linear;
+use burn::tensor::{BasicOps, Shape, Tensor, backend::Backend};
+
+/// `tensor.reshape(shape)` that also works on tensors with no element.
+///
+/// Burn 0.21's `reshape` reads a 0 in the target shape as "keep this dimension of the input"
+/// (ONNX style), so `[1, 0] -> [0]` fails and `[0].unsqueeze_dim(0)` panics. This calls the
+/// backend's reshape directly (as `flatten` does) and keeps the autodiff graph.
+///
+/// Can be removed (in favour of `Tensor::reshape`) once Burn's `reshape` treats a 0 in a
+/// `[usize; D]` target shape as a size, as it treats every other value.
+///
+/// # Panics
+/// When the number of elements differs.
+#[track_caller]
+pub fn reshape<B: Backend, const D: usize, const D2: usize, K: BasicOps<B>>(
+    tensor: Tensor<B, D, K>,
+    shape: [usize; D2],
+) -> Tensor<B, D2, K> {
+    assert_eq!(
+        tensor.shape().num_elements(),
+        shape.iter().product::<usize>(),
+        "reshape of {:?} to {shape:?}",
+        tensor.dims()
+    );
+    Tensor::from_primitive(K::reshape(tensor.into_primitive(), Shape::new(shape)))
+}
+
+/// The logistic function as `(tanh(x/2) + 1) / 2`, in the backend's precision.
+///
+/// Burn 0.21's `sigmoid` converts to `f32` and back whatever the backend's float type, which
+/// would break float64 parity with PyTorch. Can be removed (in favour of
+/// `burn::tensor::activation::sigmoid`) once Burn computes the sigmoid in the tensor's dtype.
+pub fn sigmoid<B: Backend, const D: usize>(x: Tensor<B, D>) -> Tensor<B, D> {
+    (x * 0.5).tanh() * 0.5 + 0.5
+}
+
+/// Whether a tensor of this shape has no element (some dimension is 0).
+///
+/// Elementwise operations and reductions on tensors without elements panic on Wgpu
+/// (burn-cubecl 0.21 launches a kernel with an empty grid), so a layer that may see such a
+/// tensor answers with [`Tensor::zeros`] of the right shape, which launches nothing. The guards
+/// can be removed once burn-cubecl skips kernels on element-free tensors.
+pub fn is_element_free(shape: &[usize]) -> bool {
+    shape.contains(&0)
+}
+
+/// `Some(zeros of shape)` when there is nothing to compute: when some size in `sizes` (the
+/// sizes the computation runs over) or in `shape` (the output) is 0; `None` otherwise.
+///
+/// The guard of [`is_element_free`], for layers to write
+/// `if let Some(out) = zeros_if_element_free(..) { return out; }`.
+pub fn zeros_if_element_free<B: Backend, const D: usize>(
+    sizes: &[usize],
+    shape: [usize; D],
+    device: &B::Device,
+) -> Option<Tensor<B, D>> {
+    (is_element_free(sizes) || is_element_free(&shape)).then(|| Tensor::zeros(shape, device))
+}
+
+/// `linear.forward(x)` that also accepts no rows or no input features.
+///
+/// NdArray's matmul divides by zero on a zero-size operand (and Wgpu panics on element-free
+/// tensors), and a batch of empty graphs has no node: the result is then zeros, plus the bias
+/// when there are rows. Can be removed (in favour of `Linear::forward`) once matmul accepts
+/// zero-size operands on every backend.
+pub fn linear<B: Backend>(linear: &Linear<B>, x: Tensor<B, 2>) -> Tensor<B, 2> {
+    let [rows, d_input] = x.dims();
+    if !is_element_free(&[rows, d_input]) {
+        return linear.forward(x);
+    }
+    let d_output = linear.weight.val().dims()[1];
+    let zeros = Tensor::zeros([rows, d_output], &x.device());
+    match &linear.bias {
+        Some(bias) if rows > 0 && d_output > 0 => zeros + bias.val().unsqueeze_dim::<2>(0),
+        _ => zeros,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::assert_close;
+
+    fn workarounds_handle_element_free_tensors<B: Backend>(device: &B::Device) {
+        let empty = Tensor::<B, 2>::zeros([1, 0], device);
+        assert_eq!(reshape(empty, [0]).dims(), [0]);
+        assert_eq!(
+            reshape(Tensor::<B, 1>::zeros([0], device), [0, 3]).dims(),
+            [0, 3]
+        );
+        assert!(is_element_free(&[3, 0]) && !is_element_free(&[3, 2]));
+        assert!(zeros_if_element_free::<B, 2>(&[2, 3], [2, 3], device).is_none());
+        let zeros = zeros_if_element_free::<B, 2>(&[0, 3], [2, 3], device).unwrap();
+        assert_close(zeros, &[0.0; 6], 0.0, 0.0);
+        // A constant initialiser: Kaiming uniform with no input (fan-in 0) is not finite.
+        let lin = burn::nn::LinearConfig::new(0, 2)
+            .with_initializer(burn::nn::Initializer::Constant { value: 0.5 })
+            .init::<B>(device);
+        let out = linear(&lin, Tensor::zeros([3, 0], device));
+        assert_eq!(out.dims(), [3, 2]);
+        assert_close(out, &[0.5; 6], 0.0, 0.0);
+        assert_eq!(linear(&lin, Tensor::zeros([0, 0], device)).dims(), [0, 2]);
+    }
+
+    fn sigmoid_is_the_logistic_function<B: Backend>(device: &B::Device) {
+        let x = Tensor::<B, 1>::from_data([-2.0, 0.0, 3.0], device);
+        let expected: Vec<f64> = [-2.0f64, 0.0, 3.0]
+            .iter()
+            .map(|v| 1.0 / (1.0 + (-v).exp()))
+            .collect();
+        assert_close(sigmoid(x), &expected, 1e-6, 1e-6);
+    }
+
+    crate::backend_tests!(
+        workarounds_handle_element_free_tensors,
+        sigmoid_is_the_logistic_function
+    );
+}

@@ -1,0 +1,163 @@
+//! Differentiable reductions over segments of rows: the nodes of each graph in a batch.
+//!
+//! A [`Segments`] value is PyG's `batch` vector together with the per-segment counts kept on the
+//! host, so no operation here reads the device to learn a size. Segments may be empty: an empty
+//! segment reduces to 0 and passes gradient 0, and trailing empty segments are kept (the number
+//! of segments comes from the counts, never from `max(batch) + 1`).
+//!
+//! Burn 0.21 implements only `IndexingUpdateOp::Add` for `select_assign`/`scatter`, and the
+//! backward of `scatter_nd(.., Max)` is wrong with repeated indices (its forward is wrong on Wgpu
+//! too). So [`segment_max`] finds the maxima by folding padded pieces of the segments with
+//! elementwise maxima and differentiates through a masked segment sum, which is correct on every
+//! backend and splits the gradient among ties as PyG does.
+//!
+//! The code follows the data flow: [`Segments`] (this file) describes the rows of each segment,
+//! `reduce` sums, averages and normalises over them, `max` takes their maxima and minima, and
+//! `dense` pads them into a `[num_segments, width, F]` batch.
+
+mod dense;
+mod max;
+mod reduce;
+
+use burn::tensor::{Int, Tensor, backend::Backend};
+
+use crate::error::{GraphError, Result};
+use crate::host;
+
+pub use crate::burn_compat::reshape;
+pub use dense::{DenseLayout, to_dense_batch};
+pub use max::{segment_max, segment_min};
+pub use reduce::{scatter_sum, segment_mean, segment_softmax, segment_sum};
+
+/// Rows `0..n` split into consecutive segments (graphs), with the segment id of every row on the
+/// device and the segment sizes on the host.
+#[derive(Debug, Clone)]
+pub struct Segments<B: Backend> {
+    ids: Tensor<B, 1, Int>,
+    counts: Vec<usize>,
+    offsets: Vec<usize>,
+}
+
+impl<B: Backend> Segments<B> {
+    /// Segments of the given sizes; the id vector is built on the host and uploaded once.
+    pub fn from_counts(counts: Vec<usize>, device: &B::Device) -> Self {
+        let ids: Vec<usize> = counts
+            .iter()
+            .enumerate()
+            .flat_map(|(segment, &count)| std::iter::repeat_n(segment, count))
+            .collect();
+        let ids = host::index_tensor(&ids, device);
+        Self::from_parts_unchecked(ids, counts)
+    }
+
+    /// Validates a batch vector read from the device (one read): it must be non-decreasing and
+    /// use every id from 0 to its largest. With `num_segments` larger than `max + 1`, trailing
+    /// empty segments are added.
+    ///
+    /// # Errors
+    /// [`GraphError::BatchNotSorted`], [`GraphError::BatchGap`], [`GraphError::NegativeGraphId`],
+    /// or [`GraphError::ShapeMismatch`] when an id is `>= num_segments`.
+    pub fn from_ids(ids: Tensor<B, 1, Int>, num_segments: Option<usize>) -> Result<Self> {
+        let values = host::ints(ids.clone());
+        let counts = counts_from_batch_vector(&values, num_segments)?;
+        Ok(Self::from_parts_unchecked(ids, counts))
+    }
+
+    /// Trusts that `ids` is the non-decreasing id vector of `counts`.
+    ///
+    /// For layers that build the id vector themselves; a wrong `counts` gives wrong results.
+    pub fn from_parts_unchecked(ids: Tensor<B, 1, Int>, counts: Vec<usize>) -> Self {
+        let offsets = std::iter::once(0)
+            .chain(counts.iter().scan(0, |sum, &c| {
+                *sum += c;
+                Some(*sum)
+            }))
+            .collect();
+        Self {
+            ids,
+            counts,
+            offsets,
+        }
+    }
+
+    /// Segment id of every row, `[n]`.
+    pub fn ids(&self) -> &Tensor<B, 1, Int> {
+        &self.ids
+    }
+    /// Rows per segment.
+    pub fn counts(&self) -> &[usize] {
+        &self.counts
+    }
+    /// Start row of each segment, and the total at the end (PyG's `ptr`), `num_segments + 1` values.
+    pub fn offsets(&self) -> &[usize] {
+        &self.offsets
+    }
+    /// Number of segments.
+    pub fn num_segments(&self) -> usize {
+        self.counts.len()
+    }
+    /// Number of rows.
+    pub fn num_rows(&self) -> usize {
+        *self.offsets.last().unwrap_or(&0)
+    }
+    /// Size of the largest segment (0 when there is none).
+    pub fn max_count(&self) -> usize {
+        self.counts.iter().copied().max().unwrap_or(0)
+    }
+    /// The device the ids live on.
+    pub fn device(&self) -> B::Device {
+        self.ids.device()
+    }
+
+    /// The padded layout `[num_segments, max_count]` used by dense reductions.
+    pub fn dense_layout(&self) -> DenseLayout<B> {
+        DenseLayout::new(&self.counts, &self.device())
+    }
+}
+
+/// Counts per segment of a non-decreasing batch vector, checked.
+pub(crate) fn counts_from_batch_vector(
+    ids: &[i64],
+    num_segments: Option<usize>,
+) -> Result<Vec<usize>> {
+    let mut counts: Vec<usize> = Vec::new();
+    for (position, &id) in ids.iter().enumerate() {
+        if id < 0 {
+            return Err(GraphError::NegativeGraphId {
+                position,
+                found: id,
+            });
+        }
+        if position > 0 && id < ids[position - 1] {
+            return Err(GraphError::BatchNotSorted {
+                position,
+                previous: ids[position - 1],
+                found: id,
+            });
+        }
+        let id = id as usize;
+        if id >= counts.len() {
+            if id > counts.len() {
+                return Err(GraphError::BatchGap {
+                    missing: counts.len(),
+                });
+            }
+            counts.push(0);
+        }
+        counts[id] += 1;
+    }
+    if let Some(n) = num_segments {
+        if n < counts.len() {
+            return Err(crate::error::shape_mismatch(
+                "number of graphs",
+                format!("more than the largest graph id {}", counts.len() - 1),
+                n,
+            ));
+        }
+        counts.resize(n, 0);
+    }
+    Ok(counts)
+}
+
+#[cfg(test)]
+mod tests;
