@@ -10,8 +10,8 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use gnn_core::conv::ConvKind;
 use gnn_pool::{GlobalPool, Selection};
 
+use crate::config::TrainingConfig;
 use gnn_models::{Architecture, HierarchicalClassifierConfig, PoolKind};
-use crate::train::TrainingConfig;
 
 /// Name of the built-in default dataset.
 pub const DEFAULT_DATASET: &str = "BA-2Motifs";

@@ -15,8 +15,8 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
+use crate::config::TrainingConfig;
 use gnn_models::HierarchicalClassifierConfig;
-use crate::train::TrainingConfig;
 
 /// One epoch of one fold.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
