@@ -1,14 +1,21 @@
 //! The `gnn` program as a library: command-line types, the training loop over folds, reports,
-//! plots and model selection. The binary (`src/main.rs`) wires them to the backends.
+//! plots, model selection and the commands. The binary (`src/main.rs`) parses the command line
+//! and calls [`commands::execute`].
 //!
+//! Modules, each depending only on those listed before it:
+//!
+//! - [`config`]: [`TrainingConfig`](config::TrainingConfig), the optimisation settings;
 //! - [`cli`]: the command line (clap), checked where the values enter;
-//! - [`train`]: burn-train's `SupervisedTraining` per fold, checkpoints, evaluation, the run;
 //! - [`report`]: `metrics.json` (per epoch and per fold);
 //! - [`plot`]: training curves as SVG;
-//! - [`model_selection`]: per-fold selection of runs on validation accuracy.
+//! - [`model_selection`]: per-fold selection of runs on validation accuracy;
+//! - [`train`]: burn-train's `SupervisedTraining` per fold, checkpoints, evaluation, the run;
+//! - [`commands`]: `gnn train`, `gnn eval`, `gnn datasets`, `gnn select`.
 #![warn(missing_docs)]
 
 pub mod cli;
+pub mod commands;
+pub mod config;
 pub mod model_selection;
 pub mod plot;
 pub mod report;

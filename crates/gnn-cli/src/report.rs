@@ -15,7 +15,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use crate::train::TrainingConfig;
+use crate::config::TrainingConfig;
 use gnn_models::HierarchicalClassifierConfig;
 
 /// One epoch of one fold.

@@ -118,8 +118,8 @@ impl ParityOp for GraphConv {
         check_conv(cx, &body.output, &body.grad, &leaves, check, |graphs| {
             conv.forward(
                 cx.inputs.x.clone(),
-                graphs.edge_index(),
-                graphs.edge_weight(),
+                graphs.edge_index().clone(),
+                graphs.edge_weight().cloned(),
             )
         })
     }
@@ -165,8 +165,8 @@ impl ParityOp for GcnConv {
         check_conv(cx, &body.output, &body.grad, &leaves, check, |graphs| {
             conv.forward(
                 cx.inputs.x.clone(),
-                graphs.edge_index(),
-                graphs.edge_weight(),
+                graphs.edge_index().clone(),
+                graphs.edge_weight().cloned(),
             )
         })
     }
@@ -252,8 +252,8 @@ impl ParityOp for GinConv {
         check_conv(cx, &body.output, &body.grad, &leaves, check, |graphs| {
             conv.forward(
                 cx.inputs.x.clone(),
-                graphs.edge_index(),
-                graphs.edge_weight(),
+                graphs.edge_index().clone(),
+                graphs.edge_weight().cloned(),
             )
         })
     }
@@ -312,8 +312,8 @@ impl ParityOp for SageConv {
         check_conv(cx, &body.output, &body.grad, &leaves, check, |graphs| {
             conv.forward(
                 cx.inputs.x.clone(),
-                graphs.edge_index(),
-                graphs.edge_weight(),
+                graphs.edge_index().clone(),
+                graphs.edge_weight().cloned(),
             )
         })
     }

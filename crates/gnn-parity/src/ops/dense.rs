@@ -63,7 +63,7 @@ impl ParityOp for ToDenseAdj {
     ) -> Result<()> {
         let graphs = cx.graphs()?;
         let adj = to_dense_adj(
-            graphs.edge_index(),
+            graphs.edge_index().clone(),
             graphs.segments(),
             graphs.edge_weight().cloned(),
         );
@@ -130,7 +130,7 @@ impl ParityOp for DensePool {
         let graphs = cx.graphs()?;
         let (dense_x, mask) = to_dense_batch(cx.inputs.x.clone(), graphs.segments());
         let adj = to_dense_adj(
-            graphs.edge_index(),
+            graphs.edge_index().clone(),
             graphs.segments(),
             graphs.edge_weight().cloned(),
         );

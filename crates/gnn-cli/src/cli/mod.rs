@@ -3,15 +3,18 @@
 //! [`parse`] turns arguments into a [`Command`] or a [`CliError`] whose message is one line and
 //! whose exit code is 2 for any bad flag or value (0 for `--help` / `--version`, which carry
 //! their text in the message). The binary only dispatches.
+//!
+//! - [`values`]: the values of the enumerated flags ([`ModelArg`], [`ConvArg`], [`ReadoutArg`],
+//!   [`BackendArg`]);
+//! - [`args`]: the arguments of each subcommand ([`TrainArgs`], [`EvalArgs`], [`SelectArgs`]).
 
-use std::path::PathBuf;
+pub mod args;
+pub mod values;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
-use gnn_core::conv::ConvKind;
-use gnn_pool::{GlobalPool, Selection};
+use clap::{Parser, Subcommand};
 
-use crate::train::TrainingConfig;
-use gnn_models::{Architecture, HierarchicalClassifierConfig, PoolKind};
+pub use args::{EvalArgs, SelectArgs, TrainArgs};
+pub use values::{BackendArg, ConvArg, ModelArg, ReadoutArg};
 
 /// Name of the built-in default dataset.
 pub const DEFAULT_DATASET: &str = "BA-2Motifs";
@@ -42,238 +45,10 @@ pub enum Command {
     Select(SelectArgs),
 }
 
-/// Model kinds on the command line.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ModelArg {
-    /// Hierarchical TopK pooling (PyG's proteins_topk_pool example).
-    Topk,
-    /// Hierarchical SAG pooling (SAGPool_h).
-    Sag,
-    /// Global SAG pooling (SAGPool_g): concatenated layers, one pooling.
-    SagGlobal,
-}
-
-/// Convolutions on the command line.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ConvArg {
-    /// GraphConv (sum aggregation).
-    Graph,
-    /// GCNConv.
-    Gcn,
-    /// GINConv.
-    Gin,
-    /// SAGEConv.
-    Sage,
-}
-
-/// Readouts on the command line.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ReadoutArg {
-    /// `[max ‖ mean]` (PyG's example, SAGPool).
-    MaxMean,
-    /// `[max ‖ sum]`: keeps the graph's size.
-    MaxAdd,
-    /// `[max ‖ mean ‖ sum]`.
-    MaxMeanAdd,
-    /// Sum.
-    Add,
-    /// Mean.
-    Mean,
-    /// Maximum.
-    Max,
-}
-
-impl ReadoutArg {
-    /// The name written in reports: the flag's value.
-    pub fn name(self) -> String {
-        self.to_possible_value()
-            .map_or_else(String::new, |value| value.get_name().to_owned())
-    }
-
-    /// The readout.
-    pub fn pool(self) -> GlobalPool {
-        match self {
-            ReadoutArg::MaxMean => GlobalPool::MaxMean,
-            ReadoutArg::MaxAdd => GlobalPool::MaxAdd,
-            ReadoutArg::MaxMeanAdd => GlobalPool::MaxMeanAdd,
-            ReadoutArg::Add => GlobalPool::Add,
-            ReadoutArg::Mean => GlobalPool::Mean,
-            ReadoutArg::Max => GlobalPool::Max,
-        }
-    }
-}
-
-/// Backends on the command line.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum BackendArg {
-    /// Burn's NdArray CPU backend.
-    Ndarray,
-    /// Burn's Flex CPU backend (the default, fastest here).
-    Flex,
-    /// Burn's Wgpu backend (builds with the `wgpu` feature only).
-    Wgpu,
-}
-
-impl ModelArg {
-    /// The name written in reports.
-    pub fn name(self) -> &'static str {
-        match self {
-            ModelArg::Topk => "topk",
-            ModelArg::Sag => "sag",
-            ModelArg::SagGlobal => "sag-global",
-        }
-    }
-}
-
-impl ConvArg {
-    /// The layer kind.
-    pub fn kind(self) -> ConvKind {
-        match self {
-            ConvArg::Graph => ConvKind::Graph,
-            ConvArg::Gcn => ConvKind::Gcn,
-            ConvArg::Gin => ConvKind::Gin,
-            ConvArg::Sage => ConvKind::Sage,
-        }
-    }
-
-    /// The name written in reports.
-    pub fn name(self) -> &'static str {
-        match self {
-            ConvArg::Graph => "graph",
-            ConvArg::Gcn => "gcn",
-            ConvArg::Gin => "gin",
-            ConvArg::Sage => "sage",
-        }
-    }
-}
-
-impl BackendArg {
-    /// The name written in reports.
-    pub fn name(self) -> &'static str {
-        match self {
-            BackendArg::Ndarray => "ndarray",
-            BackendArg::Flex => "flex",
-            BackendArg::Wgpu => "wgpu",
-        }
-    }
-}
-
-/// Arguments of `gnn train`.
-#[derive(Debug, Clone, Args)]
-pub struct TrainArgs {
-    /// TU dataset by name, from the cache (`GNN_DATA_DIR`), downloaded when missing.
-    #[arg(long, value_name = "NAME", conflicts_with = "data_dir")]
-    pub dataset: Option<String>,
-    /// TU dataset folder holding NAME_A.txt and friends.
-    #[arg(long, value_name = "DIR")]
-    pub data_dir: Option<PathBuf>,
-    /// Graphs of the built-in BA-2Motifs dataset (when no dataset is given).
-    #[arg(long, value_name = "N", default_value_t = DEFAULT_DATASET_GRAPHS)]
-    pub graphs: usize,
-    /// Keep TU node attributes (PyG's use_node_attr).
-    #[arg(long)]
-    pub use_node_attr: bool,
-    /// Pooling architecture.
-    #[arg(long, value_enum, default_value_t = ModelArg::Topk)]
-    pub model: ModelArg,
-    /// Message passing layer.
-    #[arg(long, value_enum, default_value_t = ConvArg::Graph)]
-    pub conv: ConvArg,
-    /// Readout of the pooled graphs (after every block, or once for sag-global).
-    #[arg(long, value_enum, default_value_t = ReadoutArg::MaxMean)]
-    pub readout: ReadoutArg,
-    /// Hidden width of the convolutions.
-    #[arg(long, value_name = "H", default_value_t = 128)]
-    pub hidden: usize,
-    /// Number of blocks (convolutions).
-    #[arg(long, value_name = "N", default_value_t = 3)]
-    pub blocks: usize,
-    /// Fraction of nodes each pooling keeps, in (0, 1].
-    #[arg(long, value_name = "R", default_value_t = 0.8)]
-    pub ratio: f64,
-    /// Dropout of the head, in [0, 1).
-    #[arg(long, value_name = "P", default_value_t = 0.5)]
-    pub dropout: f64,
-    /// Maximum epochs per fold (early stopping usually ends a fold sooner).
-    #[arg(long, value_name = "N", default_value_t = 100)]
-    pub epochs: usize,
-    /// Graphs per batch.
-    #[arg(long, value_name = "B", default_value_t = 60)]
-    pub batch_size: usize,
-    /// Adam learning rate (PyG's example: 5e-4).
-    #[arg(long, value_name = "LR", default_value_t = 5e-4)]
-    pub lr: f64,
-    /// Adam weight decay.
-    #[arg(long, value_name = "W", default_value_t = 1e-4)]
-    pub weight_decay: f64,
-    /// Clip each parameter's gradient to this L2 norm (0: no clipping).
-    #[arg(long, value_name = "NORM", default_value_t = 0.0)]
-    pub grad_clip: f64,
-    /// Early stopping: epochs without a lower validation loss.
-    #[arg(long, value_name = "N", default_value_t = 20)]
-    pub patience: usize,
-    /// Threads training on shards of each batch in parallel (default: the CPU cores for
-    /// ndarray and flex, 1 for wgpu). Same gradients up to float rounding.
-    #[arg(long, value_name = "N")]
-    pub threads: Option<usize>,
-    /// Stratified k-fold cross-validation with K folds (default: one stratified 80/10/10 split).
-    #[arg(long, value_name = "K", conflicts_with = "splits")]
-    pub folds: Option<usize>,
-    /// Split file of Errica et al. (e.g. NCI1_splits.json), one fold per outer split, or a folder
-    /// of per-fold index files (see `data::read_index_folds`).
-    #[arg(long, value_name = "FILE")]
-    pub splits: Option<PathBuf>,
-    /// Seed of splits, initialisation, dropout and shuffling.
-    #[arg(long, value_name = "S", default_value_t = 0)]
-    pub seed: u64,
-    /// Tensor backend.
-    #[arg(long, value_enum, default_value_t = BackendArg::Flex)]
-    pub backend: BackendArg,
-    /// Output folder [default: runs/DATASET-MODEL-CONV].
-    #[arg(long, value_name = "DIR")]
-    pub out: Option<PathBuf>,
-    /// No per-epoch lines.
-    #[arg(long, short)]
-    pub quiet: bool,
-}
-
-/// Arguments of `gnn eval`.
-#[derive(Debug, Clone, Args)]
-pub struct EvalArgs {
-    /// Folder of a saved model (model.json + model.mpk): a run's `--out` or one of its fold-K.
-    #[arg(long, value_name = "DIR")]
-    pub checkpoint: PathBuf,
-    /// TU dataset folder to evaluate on (every graph).
-    #[arg(long, value_name = "DIR", required_unless_present = "dataset")]
-    pub data_dir: Option<PathBuf>,
-    /// TU dataset by name instead of a folder.
-    #[arg(long, value_name = "NAME", conflicts_with = "data_dir")]
-    pub dataset: Option<String>,
-    /// Keep TU node attributes (must match training).
-    #[arg(long)]
-    pub use_node_attr: bool,
-    /// Graphs per batch.
-    #[arg(long, value_name = "B", default_value_t = 60)]
-    pub batch_size: usize,
-    /// Tensor backend.
-    #[arg(long, value_enum, default_value_t = BackendArg::Flex)]
-    pub backend: BackendArg,
-}
-
-/// Arguments of `gnn select`.
-#[derive(Debug, Clone, Args)]
-pub struct SelectArgs {
-    /// Runs to choose from: `gnn train --out` folders (or their metrics.json), one per
-    /// configuration, all on the same dataset and folds.
-    #[arg(value_name = "RUN", required = true, num_args = 1..)]
-    pub runs: Vec<PathBuf>,
-    /// Also write the selection as JSON to this file.
-    #[arg(long, value_name = "FILE")]
-    pub out: Option<PathBuf>,
-}
-
 /// A parse failure: one line to print and the process exit code.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+#[non_exhaustive]
 pub struct CliError {
     /// The message (one line, except the text of `--help`/`--version`).
     pub message: String,
@@ -427,58 +202,11 @@ fn check_train(args: &TrainArgs) -> Result<(), CliError> {
     Ok(())
 }
 
-impl TrainArgs {
-    /// Whether the run uses the built-in dataset.
-    pub fn uses_default_dataset(&self) -> bool {
-        self.dataset.is_none() && self.data_dir.is_none()
-    }
-
-    /// The classifier for `d_input` features and `num_classes` classes.
-    pub fn classifier(&self, d_input: usize, num_classes: usize) -> HierarchicalClassifierConfig {
-        let (pool, architecture) = match self.model {
-            ModelArg::Topk => (PoolKind::TopK, Architecture::Hierarchical),
-            ModelArg::Sag => (PoolKind::Sag, Architecture::Hierarchical),
-            ModelArg::SagGlobal => (PoolKind::Sag, Architecture::Global),
-        };
-        HierarchicalClassifierConfig::new(d_input, num_classes)
-            .with_hidden(self.hidden)
-            .with_num_blocks(self.blocks)
-            .with_conv(self.conv.kind())
-            .with_pool(pool)
-            .with_architecture(architecture)
-            .with_selection(Selection::Ratio(self.ratio))
-            .with_readout(self.readout.pool())
-            .with_dropout(self.dropout)
-    }
-
-    /// The optimisation settings.
-    pub fn training(&self) -> TrainingConfig {
-        TrainingConfig::new()
-            .with_epochs(self.epochs)
-            .with_lr(self.lr)
-            .with_batch_size(self.batch_size)
-            .with_weight_decay(self.weight_decay)
-            .with_patience(self.patience)
-            .with_grad_clip_norm(self.grad_clip)
-            .with_seed(self.seed)
-            .with_threads(self.threads())
-    }
-
-    /// Threads per training step: `--threads`, else every core on a CPU backend and one on
-    /// Wgpu (a GPU runs one shard's kernels in parallel already).
-    pub fn threads(&self) -> usize {
-        self.threads.unwrap_or_else(|| match self.backend {
-            BackendArg::Wgpu => 1,
-            BackendArg::Flex | BackendArg::Ndarray => {
-                std::thread::available_parallelism().map_or(1, usize::from)
-            }
-        })
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use gnn_models::Architecture;
+    use gnn_pool::{GlobalPool, Selection};
 
     fn train(args: &[&str]) -> Result<TrainArgs, CliError> {
         let all = ["gnn", "train"].iter().chain(args).copied();

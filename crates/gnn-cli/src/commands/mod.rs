@@ -1,0 +1,140 @@
+//! The commands of the `gnn` program, one module each, behind [`execute`]: the binary parses
+//! the command line ([`crate::cli::parse`]) and hands the [`Command`] here.
+//!
+//! - [`train`]: `gnn train`, a run of every fold ([`crate::train::run()`]) on the chosen backend;
+//! - [`eval`]: `gnn eval`, a saved model on a dataset;
+//! - [`datasets`]: `gnn datasets`, the built-in and cached datasets;
+//! - [`select`]: `gnn select`, per-fold model selection over runs.
+//!
+//! They print to stdout and return a [`CommandError`] for the binary to print (`error: ...`,
+//! exit code 1). This is the top of the crate: nothing else in it depends on this module.
+
+pub mod datasets;
+pub mod eval;
+pub mod select;
+pub mod train;
+
+use std::path::{Path, PathBuf};
+
+use gnn_datasets::{
+    DataError, DatasetSource, GraphDataset, TuDataset, TuOptions, ba_2motifs, load_tu_dir,
+};
+
+use crate::cli::{Command, DEFAULT_DATASET};
+use crate::model_selection::SelectionError;
+use crate::train::TrainError;
+
+/// What can make a command fail once its arguments are checked.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum CommandError {
+    /// The dataset or its splits could not be read.
+    #[error(transparent)]
+    Data(#[from] DataError),
+    /// The dataset has no graph to train on.
+    #[error("dataset {name} has no graph")]
+    EmptyDataset {
+        /// The dataset's name.
+        name: String,
+    },
+    /// Training, evaluating or loading a model failed.
+    #[error(transparent)]
+    Train(#[from] TrainError),
+    /// The runs given to `gnn select` cannot be compared.
+    #[error(transparent)]
+    Selection(#[from] SelectionError),
+    /// A run's `metrics.json` could not be read.
+    #[error("{path}: {source}")]
+    Report {
+        /// The file.
+        path: PathBuf,
+        /// The error.
+        source: std::io::Error,
+    },
+    /// An output file could not be written.
+    #[error("{path}: {source}")]
+    Write {
+        /// The file.
+        path: PathBuf,
+        /// The error.
+        source: std::io::Error,
+    },
+    /// An output could not be serialised as JSON.
+    #[error(transparent)]
+    Json(#[from] serde_json::Error),
+    /// `--backend wgpu` in a build without the `wgpu` feature.
+    #[error("this gnn was built without wgpu: rebuild with `--features wgpu`")]
+    NoWgpu,
+}
+
+/// Runs `command`, printing its output to stdout.
+///
+/// # Errors
+/// Those of the command's module.
+pub fn execute(command: Command) -> Result<(), CommandError> {
+    match command {
+        Command::Train(args) => train::execute(&args),
+        Command::Eval(args) => eval::execute(&args),
+        Command::Datasets => {
+            datasets::execute();
+            Ok(())
+        }
+        Command::Select(args) => select::execute(&args),
+    }
+}
+
+/// Loads the dataset the arguments name: the TU folder `data_dir`, else the TU dataset `dataset`
+/// from the cache (downloaded when missing), else `builtin_graphs` graphs of the built-in
+/// BA-2Motifs generated with `seed`. Returns the dataset's name with its graphs.
+///
+/// # Errors
+/// [`CommandError::Data`] for a dataset that cannot be read, downloaded or generated.
+pub fn load_dataset(
+    dataset: Option<&str>,
+    data_dir: Option<&Path>,
+    use_node_attr: bool,
+    builtin_graphs: usize,
+    seed: u64,
+) -> Result<(String, GraphDataset), CommandError> {
+    let options = TuOptions::default().with_node_attributes(use_node_attr);
+    let tu =
+        |loaded: Result<TuDataset, DataError>| -> Result<(String, GraphDataset), CommandError> {
+            let tu = loaded?;
+            let name = tu.name().to_string();
+            let graphs = GraphDataset::try_from(tu)?;
+            Ok((name, graphs))
+        };
+    match (dataset, data_dir) {
+        (_, Some(dir)) => tu(load_tu_dir(dir, &options)),
+        (Some(name), None) => tu(DatasetSource::from_env().load(name, &options)),
+        (None, None) => {
+            let graphs = GraphDataset::new(ba_2motifs(builtin_graphs, seed))?;
+            Ok((DEFAULT_DATASET.to_string(), graphs))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn no_dataset_means_the_builtin_one_and_errors_read_as_before() {
+        let (name, dataset) = load_dataset(None, None, false, 20, 0).expect("generated");
+        assert_eq!(
+            (name.as_str(), dataset.graphs().len()),
+            (DEFAULT_DATASET, 20)
+        );
+        let missing = load_dataset(None, Some(Path::new("/nonexistent/TU")), false, 20, 0)
+            .expect_err("no such folder");
+        assert!(matches!(missing, CommandError::Data(_)));
+        assert_eq!(
+            CommandError::EmptyDataset { name: "X".into() }.to_string(),
+            "dataset X has no graph"
+        );
+        assert_eq!(
+            CommandError::NoWgpu.to_string(),
+            "this gnn was built without wgpu: rebuild with `--features wgpu`"
+        );
+    }
+}

@@ -1,0 +1,122 @@
+//! [`TrainError`]: what can stop training, evaluating or saving a model, with a typed variant
+//! for each way the data can fail to fit the model.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use gnn_datasets::DataError;
+use gnn_pool::PoolError;
+
+use crate::config::TrainingConfigError;
+
+/// One of the three parts of a fold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SplitPart {
+    /// The training graphs.
+    Training,
+    /// The validation graphs (early stopping, checkpoint selection).
+    Validation,
+    /// The test graphs.
+    Test,
+}
+
+impl fmt::Display for SplitPart {
+    /// `training`, `validation` or `test`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            SplitPart::Training => "training",
+            SplitPart::Validation => "validation",
+            SplitPart::Test => "test",
+        })
+    }
+}
+
+/// What can stop a training run.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum TrainError {
+    /// The model configuration is invalid.
+    #[error("model: {0}")]
+    Model(#[from] PoolError),
+    /// The data could not be read or split.
+    #[error("data: {0}")]
+    Data(#[from] DataError),
+    /// The optimisation settings cannot be followed.
+    #[error(transparent)]
+    Settings(#[from] TrainingConfigError),
+    /// The dataset's graphs have another node feature width than the model's input.
+    #[error("the model expects {model} node features but the dataset has {data}")]
+    FeatureWidth {
+        /// The model's input width (`d_input`).
+        model: usize,
+        /// The dataset's node feature width.
+        data: usize,
+    },
+    /// The dataset has more classes than the model predicts.
+    #[error(
+        "the model predicts {model} classes but the dataset has labels up to {}",
+        .data.saturating_sub(1)
+    )]
+    TooManyClasses {
+        /// The model's number of classes.
+        model: usize,
+        /// The dataset's number of classes (labels `0..data`).
+        data: usize,
+    },
+    /// A part of a fold that training needs has no graph.
+    #[error("the {which} set of fold {fold} is empty")]
+    EmptySplit {
+        /// The empty part.
+        which: SplitPart,
+        /// The fold, from 0.
+        fold: usize,
+    },
+    /// A file could not be written or read.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The error.
+        source: std::io::Error,
+    },
+    /// A checkpoint could not be saved or loaded.
+    #[error("checkpoint {path}: {message}")]
+    Checkpoint {
+        /// The file.
+        path: PathBuf,
+        /// What went wrong.
+        message: String,
+    },
+}
+
+/// Wraps an I/O error on `path` as [`TrainError::Io`].
+pub(crate) fn io_error(path: &Path) -> impl FnOnce(std::io::Error) -> TrainError + '_ {
+    move |source| TrainError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mismatches_read_as_before() {
+        let width = TrainError::FeatureWidth { model: 5, data: 3 };
+        assert_eq!(
+            width.to_string(),
+            "the model expects 5 node features but the dataset has 3"
+        );
+        let classes = TrainError::TooManyClasses { model: 1, data: 2 };
+        assert_eq!(
+            classes.to_string(),
+            "the model predicts 1 classes but the dataset has labels up to 1"
+        );
+        let empty = TrainError::EmptySplit {
+            which: SplitPart::Validation,
+            fold: 3,
+        };
+        assert_eq!(empty.to_string(), "the validation set of fold 3 is empty");
+    }
+}
