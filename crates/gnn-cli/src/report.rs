@@ -16,7 +16,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use crate::config::TrainingConfig;
-use gnn_models::HierarchicalClassifierConfig;
+use gnn_models::{ClassifierConfig, HierarchicalClassifierConfig};
 
 /// One epoch of one fold.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -89,11 +89,34 @@ pub struct RunReport {
     /// Seed of the run.
     pub seed: u64,
     /// The classifier's configuration.
-    pub classifier: HierarchicalClassifierConfig,
+    #[serde(deserialize_with = "deserialize_classifier")]
+    pub classifier: ClassifierConfig,
     /// The training configuration.
     pub training: TrainingConfig,
     /// Each fold.
     pub fold_results: Vec<FoldReport>,
+}
+
+/// Reads a model configuration as written now (`{"Hierarchical": {...}}`, one key per model
+/// kind) or as runs and checkpoints made before the models were one enum wrote it (a bare
+/// hierarchical configuration), so that `gnn select` and `gnn eval` still read them.
+///
+/// # Errors
+/// When the value is neither.
+pub fn classifier_from_json(value: serde_json::Value) -> serde_json::Result<ClassifierConfig> {
+    match serde_json::from_value::<ClassifierConfig>(value.clone()) {
+        Ok(config) => Ok(config),
+        Err(error) => serde_json::from_value::<HierarchicalClassifierConfig>(value)
+            .map(ClassifierConfig::from)
+            .map_err(|_| error),
+    }
+}
+
+fn deserialize_classifier<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<ClassifierConfig, D::Error> {
+    let value = serde_json::Value::deserialize(deserializer)?;
+    classifier_from_json(value).map_err(serde::de::Error::custom)
 }
 
 impl RunReport {
@@ -182,7 +205,7 @@ pub(crate) mod tests {
             epochs: 3,
             total_seconds: 4.0,
             seed: 7,
-            classifier: HierarchicalClassifierConfig::new(8, 2),
+            classifier: HierarchicalClassifierConfig::new(8, 2).into(),
             training: TrainingConfig::new(),
             fold_results,
         }
@@ -255,5 +278,25 @@ pub(crate) mod tests {
         assert_eq!(median(&[3.0, 1.0, 2.0]), 2.0);
         assert!(mean_std(&[]).0.is_nan());
         assert_eq!(epoch_times(&[record(1, 4.0)]), vec![4.0]);
+    }
+
+    /// Runs and checkpoints written before the models were one enum hold a bare hierarchical
+    /// configuration; both forms read back to the same model.
+    #[test]
+    fn classifier_configs_read_in_both_forms() {
+        let config = HierarchicalClassifierConfig::new(8, 2).with_hidden(16);
+        let current = serde_json::to_value(ClassifierConfig::from(config.clone())).unwrap();
+        assert!(current.get("Hierarchical").is_some(), "{current}");
+        let earlier = serde_json::to_value(&config).unwrap();
+        for value in [current, earlier] {
+            let ClassifierConfig::Hierarchical(read) = classifier_from_json(value).unwrap();
+            assert_eq!((read.d_input, read.num_classes, read.hidden), (8, 2, 16));
+        }
+        assert!(classifier_from_json(serde_json::json!({"Unknown": {}})).is_err());
+        let report = run_report(Vec::new());
+        let mut json = serde_json::to_value(&report).unwrap();
+        json["classifier"] = serde_json::to_value(&config).unwrap();
+        let read: RunReport = serde_json::from_value(json).unwrap();
+        assert_eq!(read.classifier.d_input(), 8);
     }
 }

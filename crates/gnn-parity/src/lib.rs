@@ -78,6 +78,9 @@ pub enum ParityError {
     /// A layer rejected the fixture's configuration.
     #[error("layer rejected the fixture's configuration: {0}")]
     Pool(#[from] gnn_pool::PoolError),
+    /// A model's configuration is invalid.
+    #[error("model: {0}")]
+    Model(#[from] gnn_models::ModelError),
 }
 
 /// This crate's result type.

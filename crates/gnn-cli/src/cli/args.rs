@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use clap::Args;
-use gnn_models::{Architecture, HierarchicalClassifierConfig, PoolKind};
+use gnn_models::{Architecture, ClassifierConfig, HierarchicalClassifierConfig, PoolKind};
 use gnn_pool::Selection;
 
 use super::DEFAULT_DATASET_GRAPHS;
@@ -132,7 +132,12 @@ impl TrainArgs {
     }
 
     /// The classifier for `d_input` features and `num_classes` classes.
-    pub fn classifier(&self, d_input: usize, num_classes: usize) -> HierarchicalClassifierConfig {
+    pub fn classifier(&self, d_input: usize, num_classes: usize) -> ClassifierConfig {
+        self.hierarchical(d_input, num_classes).into()
+    }
+
+    /// The hierarchical classifier the flags describe (every `--model` today is one).
+    pub fn hierarchical(&self, d_input: usize, num_classes: usize) -> HierarchicalClassifierConfig {
         let (pool, architecture) = match self.model {
             ModelArg::Topk => (PoolKind::TopK, Architecture::Hierarchical),
             ModelArg::Sag => (PoolKind::Sag, Architecture::Hierarchical),

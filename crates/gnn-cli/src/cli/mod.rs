@@ -224,7 +224,7 @@ mod tests {
             (args.model, args.conv, args.backend),
             (ModelArg::Topk, ConvArg::Graph, BackendArg::Flex)
         );
-        let config = args.classifier(8, 2);
+        let config = args.hierarchical(8, 2);
         assert_eq!((config.hidden, config.num_blocks), (128, 3));
         assert_eq!(config.selection, Selection::Ratio(0.8));
         assert_eq!(config.readout, GlobalPool::MaxMean);
@@ -247,8 +247,8 @@ mod tests {
         ])
         .expect("parses");
         assert!(!tu.uses_default_dataset());
-        assert_eq!(tu.classifier(3, 2).architecture, Architecture::Global);
-        assert_eq!(tu.classifier(3, 2).readout, GlobalPool::MaxMeanAdd);
+        assert_eq!(tu.hierarchical(3, 2).architecture, Architecture::Global);
+        assert_eq!(tu.hierarchical(3, 2).readout, GlobalPool::MaxMeanAdd);
         assert_eq!(tu.readout.name(), "max-mean-add");
     }
 

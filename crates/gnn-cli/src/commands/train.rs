@@ -47,7 +47,7 @@ pub fn execute(args: &TrainArgs) -> Result<(), CommandError> {
             "{name}: {} graphs, {} node features, {} classes | model {} conv {} hidden {} readout {} | {} fold(s), up to {} epochs, batch {}, lr {}, backend {}, {} thread(s) | out {}",
             dataset.graphs().len(),
             dataset.num_features(),
-            classifier.num_classes,
+            classifier.num_classes(),
             args.model.name(),
             args.conv.name(),
             args.hidden,

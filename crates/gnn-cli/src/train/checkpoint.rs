@@ -8,10 +8,10 @@ use burn::config::Config;
 use burn::module::Module;
 use burn::record::{FullPrecisionSettings, NamedMpkFileRecorder};
 use burn::tensor::backend::Backend;
-use gnn_models::{HierarchicalClassifier, HierarchicalClassifierConfig};
+use gnn_models::{Classifier, ClassifierConfig};
 
 use super::error::{TrainError, io_error};
-use crate::report::EpochRecord;
+use crate::report::{EpochRecord, classifier_from_json};
 
 /// The recorder of every checkpoint and saved model: full precision (f32 floats), so that a
 /// reloaded model of an f32 backend computes exactly what was trained (the weights of an f64
@@ -26,8 +26,8 @@ pub const MODEL_STEM: &str = "model";
 /// # Errors
 /// [`TrainError::Checkpoint`] or [`TrainError::Io`].
 pub fn save_model<B: Backend>(
-    model: HierarchicalClassifier<B>,
-    config: &HierarchicalClassifierConfig,
+    model: Classifier<B>,
+    config: &ClassifierConfig,
     dir: &Path,
 ) -> Result<(), TrainError> {
     let stem = dir.join(MODEL_STEM);
@@ -49,12 +49,15 @@ pub fn save_model<B: Backend>(
 pub fn load_model<B: Backend>(
     dir: &Path,
     device: &B::Device,
-) -> Result<(HierarchicalClassifier<B>, HierarchicalClassifierConfig), TrainError> {
+) -> Result<(Classifier<B>, ClassifierConfig), TrainError> {
     let json = dir.join(format!("{MODEL_STEM}.json"));
-    let config = HierarchicalClassifierConfig::load(&json).map_err(|e| TrainError::Checkpoint {
-        path: json.clone(),
-        message: e.to_string(),
-    })?;
+    let text = std::fs::read_to_string(&json).map_err(io_error(&json))?;
+    let config = serde_json::from_str(&text)
+        .and_then(classifier_from_json)
+        .map_err(|e| TrainError::Checkpoint {
+            path: json.clone(),
+            message: e.to_string(),
+        })?;
     let stem = dir.join(MODEL_STEM);
     let model = config
         .init::<B>(device)?
@@ -71,12 +74,12 @@ pub fn load_model<B: Backend>(
 /// counts as the highest), and returns it with its epoch. Falls back to `last` (the final
 /// weights) and the last epoch when none can be read.
 pub fn select_checkpoint<B: Backend>(
-    last: HierarchicalClassifier<B>,
-    config: &HierarchicalClassifierConfig,
+    last: Classifier<B>,
+    config: &ClassifierConfig,
     history: &[EpochRecord],
     dir: &Path,
     device: &B::Device,
-) -> (HierarchicalClassifier<B>, usize) {
+) -> (Classifier<B>, usize) {
     let last_epoch = history.len();
     let checkpoints = dir.join("checkpoint");
     let mut kept: Vec<(f64, usize)> = std::fs::read_dir(&checkpoints)
@@ -115,6 +118,7 @@ mod tests {
     use super::*;
     use gnn_core::testing::tiny_graphs;
     use gnn_core::{GraphBatch, host};
+    use gnn_models::HierarchicalClassifierConfig;
 
     fn record(epoch: usize, valid_loss: f64) -> EpochRecord {
         EpochRecord {
@@ -138,13 +142,13 @@ mod tests {
         }
     }
 
-    fn outputs<B: Backend>(model: &HierarchicalClassifier<B>, device: &B::Device) -> Vec<f64> {
+    fn outputs<B: Backend>(model: &Classifier<B>, device: &B::Device) -> Vec<f64> {
         let batch = GraphBatch::<B>::from_graphs(&tiny_graphs(4), device).expect("batch");
         host::floats(model.forward(batch))
     }
 
     fn saved_models_reload_and_the_lowest_loss_checkpoint_wins<B: Backend>(device: &B::Device) {
-        let config = HierarchicalClassifierConfig::new(3, 2).with_hidden(4);
+        let config = ClassifierConfig::from(HierarchicalClassifierConfig::new(3, 2).with_hidden(4));
         let dir = tempfile::tempdir().expect("temp dir");
         let a = config.init::<B>(device).expect("model");
         let b = config.init::<B>(device).expect("model");

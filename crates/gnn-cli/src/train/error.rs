@@ -4,8 +4,9 @@
 use std::fmt;
 use std::path::{Path, PathBuf};
 
+use gnn_core::GraphError;
 use gnn_datasets::DataError;
-use gnn_pool::PoolError;
+use gnn_models::ModelError;
 
 use crate::config::TrainingConfigError;
 
@@ -37,7 +38,10 @@ impl fmt::Display for SplitPart {
 pub enum TrainError {
     /// The model configuration is invalid.
     #[error("model: {0}")]
-    Model(#[from] PoolError),
+    Model(#[from] ModelError),
+    /// Graphs could not be batched together.
+    #[error("graphs: {0}")]
+    Graph(#[from] GraphError),
     /// The data could not be read or split.
     #[error("data: {0}")]
     Data(#[from] DataError),

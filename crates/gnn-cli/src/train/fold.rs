@@ -17,8 +17,7 @@ use burn::train::{Learner, MetricEarlyStoppingStrategy, StoppingCondition, Super
 use gnn_core::{Graph, GraphBatch, host};
 use gnn_datasets::{GraphBatcher, GraphDataset};
 use gnn_models::train::{ShardedBatch, ShardedGraphBatcher, classification_step};
-use gnn_models::{HierarchicalClassifier, HierarchicalClassifierConfig};
-use gnn_pool::PoolError;
+use gnn_models::{Classifier, ClassifierConfig};
 
 use super::checkpoint::{Recorder, save_model, select_checkpoint};
 use super::error::{SplitPart, TrainError, io_error};
@@ -32,11 +31,8 @@ use crate::report::{EpochRecord, FoldReport, epoch_times, median};
 ///
 /// # Errors
 /// [`TrainError::FeatureWidth`] or [`TrainError::TooManyClasses`].
-pub fn check_data(
-    config: &HierarchicalClassifierConfig,
-    dataset: &GraphDataset,
-) -> Result<(), TrainError> {
-    check_fit(config.d_input, config.num_classes, dataset)
+pub fn check_data(config: &ClassifierConfig, dataset: &GraphDataset) -> Result<(), TrainError> {
+    check_fit(config.d_input(), config.num_classes(), dataset)
 }
 
 /// [`check_data`] for a model of input width `d_input` predicting `num_classes` classes.
@@ -62,7 +58,7 @@ fn check_fit(d_input: usize, num_classes: usize, dataset: &GraphDataset) -> Resu
 /// # Errors
 /// Those of [`check_data`].
 pub fn evaluate<B: Backend>(
-    model: &HierarchicalClassifier<B>,
+    model: &Classifier<B>,
     dataset: &GraphDataset,
     batch_size: usize,
     device: &B::Device,
@@ -70,7 +66,7 @@ pub fn evaluate<B: Backend>(
     check_fit(model.d_input(), model.num_classes(), dataset)?;
     let (mut loss_sum, mut correct, mut total) = (0.0, 0usize, 0usize);
     for chunk in dataset.graphs().chunks(batch_size.max(1)) {
-        let batch = GraphBatch::<B>::from_graphs(chunk, device).map_err(PoolError::from)?;
+        let batch = GraphBatch::<B>::from_graphs(chunk, device)?;
         let out = classification_step(model, batch);
         let n = chunk.len();
         loss_sum += host::floats(out.loss)[0] * n as f64;
@@ -128,13 +124,13 @@ pub struct FoldData {
 /// ([`TrainError::EmptySplit`]), unusable settings ([`TrainError::Settings`]), an invalid model
 /// configuration, or a file that cannot be written.
 pub fn train_fold<B: AutodiffBackend>(
-    model_config: &HierarchicalClassifierConfig,
+    model_config: &ClassifierConfig,
     training: &TrainingConfig,
     data: FoldData,
     dir: &Path,
     device: &B::Device,
     verbose: bool,
-) -> Result<(FoldReport, HierarchicalClassifier<B::InnerBackend>), TrainError> {
+) -> Result<(FoldReport, Classifier<B::InnerBackend>), TrainError> {
     let started = Instant::now();
     for (which, dataset) in [
         (SplitPart::Training, &data.train),
@@ -231,6 +227,7 @@ mod tests {
     use crate::config::TrainingConfigError;
     use crate::train::load_model;
     use gnn_core::testing::tiny_graphs;
+    use gnn_models::HierarchicalClassifierConfig;
 
     fn labelled(count: usize) -> GraphDataset {
         // Two classes that the features separate: label 1 graphs have larger features.
@@ -251,7 +248,7 @@ mod tests {
     fn a_short_training_run_lowers_the_loss<B: AutodiffBackend>(device: &B::Device) {
         let dataset = labelled(24);
         let dir = tempfile::tempdir().expect("temp dir");
-        let config = HierarchicalClassifierConfig::new(3, 2).with_hidden(8);
+        let config = ClassifierConfig::from(HierarchicalClassifierConfig::new(3, 2).with_hidden(8));
         let training = TrainingConfig::new()
             .with_epochs(6)
             .with_batch_size(8)
@@ -298,12 +295,12 @@ mod tests {
 
     fn rejects_data_that_does_not_fit<B: AutodiffBackend>(device: &B::Device) {
         let dataset = labelled(6);
-        let wide = HierarchicalClassifierConfig::new(5, 2);
+        let wide = ClassifierConfig::from(HierarchicalClassifierConfig::new(5, 2));
         assert!(matches!(
             check_data(&wide, &dataset),
             Err(TrainError::FeatureWidth { model: 5, data: 3 })
         ));
-        let one_class = HierarchicalClassifierConfig::new(3, 1);
+        let one_class = ClassifierConfig::from(HierarchicalClassifierConfig::new(3, 1));
         assert!(matches!(
             check_data(&one_class, &dataset),
             Err(TrainError::TooManyClasses { model: 1, data: 2 })
@@ -316,7 +313,7 @@ mod tests {
             test: dataset.clone(),
         };
         let dir = tempfile::tempdir().expect("temp dir");
-        let config = HierarchicalClassifierConfig::new(3, 2).with_hidden(4);
+        let config = ClassifierConfig::from(HierarchicalClassifierConfig::new(3, 2).with_hidden(4));
         let empty = dataset.subset(&[]).expect("subset");
         let result = train_fold::<B>(
             &config,

@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use burn::tensor::backend::AutodiffBackend;
 use gnn_datasets::{Fold, GraphDataset};
-use gnn_models::HierarchicalClassifierConfig;
+use gnn_models::ClassifierConfig;
 
 use super::checkpoint::save_model;
 use super::error::{TrainError, io_error};
@@ -24,7 +24,7 @@ pub struct RunSpec {
     /// The splits, one per fold.
     pub folds: Vec<Fold>,
     /// The classifier (its `d_input` and `num_classes` must fit the dataset).
-    pub classifier: HierarchicalClassifierConfig,
+    pub classifier: ClassifierConfig,
     /// Optimisation settings.
     pub training: TrainingConfig,
     /// Output folder: `metrics.json`, `training_curves.svg`, `model.mpk`/`model.json` (the model

@@ -25,10 +25,11 @@ use burn::tensor::{Distribution, Int, Tensor};
 use gnn_core::GraphBatch;
 use gnn_core::conv::{Conv, ConvConfig, ConvKind};
 use gnn_pool::{
-    GlobalPool, PoolError, Pooled, Result, SagPooling, SagPoolingConfig, Selection, TopKPooling,
-    TopKPoolingConfig,
+    GlobalPool, Pooled, SagPooling, SagPoolingConfig, Selection, TopKPooling, TopKPoolingConfig,
 };
 use serde::{Deserialize, Serialize};
+
+use crate::error::{ModelError, Result};
 
 /// Which score-based pooling the blocks use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -166,25 +167,24 @@ impl HierarchicalClassifierConfig {
     /// Checks the configuration without building anything.
     ///
     /// # Errors
-    /// [`PoolError::ZeroWidth`] for a zero width, block count or class count (and a hidden width
-    /// of 1, which would leave the second head layer empty), [`PoolError::InvalidRatio`] and
-    /// friends for an invalid selection, [`PoolError::InvalidMultiplier`] for a dropout outside
-    /// `[0, 1)` (reported as its value).
+    /// [`ModelError::TooSmall`] for a zero width, block count or class count (and a hidden width
+    /// of 1, which would leave the second head layer empty), [`ModelError::InvalidDropout`] for
+    /// a dropout outside `[0, 1)`, [`ModelError::Pool`] for an invalid selection.
     pub fn validate(&self) -> Result<()> {
         for (what, value, min) in [
             ("input width", self.d_input, 1),
             ("number of classes", self.num_classes, 1),
-            ("hidden width (at least 2)", self.hidden, 2),
+            ("hidden width", self.hidden, 2),
             ("number of blocks", self.num_blocks, 1),
         ] {
             if value < min {
-                return Err(PoolError::ZeroWidth { what });
+                return Err(ModelError::TooSmall { what, min, value });
             }
         }
         if !(0.0..1.0).contains(&self.dropout) {
-            return Err(PoolError::InvalidMultiplier(self.dropout));
+            return Err(ModelError::InvalidDropout(self.dropout));
         }
-        self.selection.validate()
+        Ok(self.selection.validate()?)
     }
 
     /// Builds the classifier with PyTorch's default initialisation.
@@ -269,10 +269,14 @@ impl<B: Backend> HierarchicalClassifier<B> {
     /// (entries `0` or `1 / (1 - p)`), drawn from the backend's generator as Burn's `Dropout`
     /// draws it; `None` off an autodiff backend or when `p = 0`.
     ///
-    /// Drawing the mask apart from the forward pass lets the data-parallel training step (feature `train`) draw it
-    /// once per batch on one thread, so that training on shards of a batch in parallel stays
-    /// reproducible.
-    pub fn head_dropout_mask(&self, num_graphs: usize, device: &B::Device) -> Option<Tensor<B, 2>> {
+    /// Drawing the mask apart from the forward pass lets the data-parallel training step
+    /// (feature `train`) draw it once per batch on one thread, so that training on shards of a
+    /// batch in parallel stays reproducible. A training concern: not part of the public API.
+    pub(crate) fn head_dropout_mask(
+        &self,
+        num_graphs: usize,
+        device: &B::Device,
+    ) -> Option<Tensor<B, 2>> {
         let prob = self.dropout.prob;
         if !B::ad_enabled(device) || prob == 0.0 {
             return None;
@@ -286,12 +290,15 @@ impl<B: Backend> HierarchicalClassifier<B> {
     }
 
     /// As [`forward`](Self::forward), with the head's dropout given as a mask
-    /// `[G, hidden]` from [`head_dropout_mask`](Self::head_dropout_mask) (`None`: no dropout).
+    /// `[G, hidden]` from [`head_dropout_mask`](Self::head_dropout_mask) (`None`: no dropout),
+    /// for the data-parallel training step.
     ///
     /// # Panics
-    /// As [`forward`](Self::forward), and for a mask of another shape than `[G, hidden]`.
+    /// As [`forward`](Self::forward), and for a mask of another shape than `[G, hidden]` (the
+    /// training step cuts the batch's mask by the shards' graph counts, so it never is).
+    #[cfg(any(test, feature = "train"))]
     #[track_caller]
-    pub fn forward_with_dropout_mask(
+    pub(crate) fn forward_with_head_mask(
         &self,
         graphs: GraphBatch<B>,
         mask: Option<Tensor<B, 2>>,
@@ -496,7 +503,7 @@ pub(crate) mod tests {
         let graphs = GraphBatch::<B>::from_graphs(&tiny_graphs(3), device).expect("batch");
         let short_mask = Tensor::ones([2, 8], device);
         let message = gnn_core::testing::panic_message(|| {
-            model.forward_with_dropout_mask(graphs, Some(short_mask))
+            model.forward_with_head_mask(graphs, Some(short_mask))
         });
         assert!(message.contains("head dropout mask"), "{message}");
     }

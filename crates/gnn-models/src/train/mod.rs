@@ -10,8 +10,8 @@ use burn::tensor::backend::{AutodiffBackend, Backend};
 use burn::train::{ClassificationOutput, InferenceStep, TrainOutput, TrainStep};
 use gnn_core::GraphBatch;
 
+use crate::classifier::Classifier;
 use crate::loss::nll_loss;
-use crate::models::hierarchical::HierarchicalClassifier;
 
 pub use parallel::data_parallel_step;
 pub use shards::{ShardedBatch, ShardedGraphBatcher, shard_ranges};
@@ -23,7 +23,7 @@ pub use shards::{ShardedBatch, ShardedGraphBatcher, shard_ranges};
 /// return an error, so a training program checks its data once before training (the `gnn`
 /// program does); batches of a checked `gnn_datasets::GraphDataset` always carry labels.
 pub fn classification_step<B: Backend>(
-    model: &HierarchicalClassifier<B>,
+    model: &Classifier<B>,
     batch: GraphBatch<B>,
 ) -> ClassificationOutput<B> {
     let targets = batch
@@ -37,7 +37,7 @@ pub fn classification_step<B: Backend>(
 
 /// A training step on a batch collated in shards: the shards run in parallel, one thread each
 /// (see [`data_parallel_step`]); one shard is an ordinary step.
-impl<B: AutodiffBackend> TrainStep for HierarchicalClassifier<B> {
+impl<B: AutodiffBackend> TrainStep for Classifier<B> {
     type Input = ShardedBatch<B>;
     type Output = ClassificationOutput<B>;
 
@@ -46,7 +46,7 @@ impl<B: AutodiffBackend> TrainStep for HierarchicalClassifier<B> {
     }
 }
 
-impl<B: Backend> InferenceStep for HierarchicalClassifier<B> {
+impl<B: Backend> InferenceStep for Classifier<B> {
     type Input = GraphBatch<B>;
     type Output = ClassificationOutput<B>;
 

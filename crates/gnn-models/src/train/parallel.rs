@@ -25,8 +25,8 @@ use gnn_core::GraphBatch;
 use rayon::prelude::*;
 
 use super::ShardedBatch;
+use crate::classifier::Classifier;
 use crate::loss::nll_loss;
-use crate::models::hierarchical::HierarchicalClassifier;
 
 /// Forward and backward of a [`ShardedBatch`], the shards in parallel, gradients summed.
 ///
@@ -38,7 +38,7 @@ use crate::models::hierarchical::HierarchicalClassifier;
 /// As [`classification_step`](super::classification_step): never on batches of a
 /// checked `gnn_datasets::GraphDataset`.
 pub fn data_parallel_step<B: AutodiffBackend>(
-    model: &HierarchicalClassifier<B>,
+    model: &Classifier<B>,
     batch: ShardedBatch<B>,
 ) -> TrainOutput<ClassificationOutput<B>> {
     let mask = batch
@@ -51,7 +51,7 @@ pub fn data_parallel_step<B: AutodiffBackend>(
 /// As [`data_parallel_step`], with the head's dropout mask `[G, hidden]` of the whole batch
 /// given (`None`: no dropout); `mask` must have one row per graph of `batch`.
 pub(crate) fn data_parallel_step_with_mask<B: AutodiffBackend>(
-    model: &HierarchicalClassifier<B>,
+    model: &Classifier<B>,
     batch: ShardedBatch<B>,
     mask: Option<Tensor<B, 2>>,
 ) -> TrainOutput<ClassificationOutput<B>> {
@@ -83,7 +83,7 @@ pub(crate) fn data_parallel_step_with_mask<B: AutodiffBackend>(
             let rows = shard.num_graphs();
             let shard_mask = mask.clone().map(|m| m.narrow(0, start, rows));
             start += rows;
-            let copy = HierarchicalClassifier::from_inner(model.valid());
+            let copy = Classifier::from_inner(model.valid());
             (copy, shard, shard_mask)
         })
         .collect();
@@ -111,7 +111,7 @@ pub(crate) fn data_parallel_step_with_mask<B: AutodiffBackend>(
 
 /// A shard's gradients and its detached output; its loss is its share of the batch mean.
 fn shard_step<B: AutodiffBackend>(
-    model: &HierarchicalClassifier<B>,
+    model: &Classifier<B>,
     shard: GraphBatch<B>,
     mask: Option<Tensor<B, 2>>,
     batch_graphs: usize,
@@ -121,7 +121,7 @@ fn shard_step<B: AutodiffBackend>(
         .y()
         .cloned()
         .expect("GraphDataset guarantees a label on every graph");
-    let log_probs = model.forward_with_dropout_mask(shard, mask);
+    let log_probs = model.forward_with_head_mask(shard, mask);
     let share = rows as f64 / batch_graphs.max(1) as f64;
     let loss = nll_loss(log_probs.clone(), targets.clone()) * share;
     let grads = GradientsParams::from_grads(loss.backward(), model);
@@ -161,7 +161,7 @@ mod tests {
     }
 
     fn gradients<B: AutodiffBackend>(
-        model: &HierarchicalClassifier<B>,
+        model: &Classifier<B>,
         grads: &GradientsParams,
     ) -> Vec<Vec<f64>> {
         let mut collect = Collect {
@@ -185,15 +185,17 @@ mod tests {
     /// Shards of any number give the batch's loss, outputs and gradients, dropout included.
     fn sharded_step_matches_one_batch<B: AutodiffBackend>(device: &B::Device) {
         let graphs = tiny_graphs(13);
-        let model = HierarchicalClassifierConfig::new(3, 3)
-            .with_hidden(8)
-            .init::<B>(device)
-            .expect("valid config");
+        let model = Classifier::from(
+            HierarchicalClassifierConfig::new(3, 3)
+                .with_hidden(8)
+                .init::<B>(device)
+                .expect("valid config"),
+        );
         let mask =
             Some(Tensor::<B, 2>::random([13, 8], Distribution::Bernoulli(0.5), device) * 2.0);
         let batch = GraphBatch::<B>::from_graphs(&graphs, device).expect("batch");
         let targets = batch.y().cloned().expect("labelled");
-        let log_probs = model.forward_with_dropout_mask(batch, mask.clone());
+        let log_probs = model.forward_with_head_mask(batch, mask.clone());
         let loss = nll_loss(log_probs.clone(), targets);
         let reference = GradientsParams::from_grads(loss.backward(), &model);
         let expected_grads = gradients(&model, &reference);
@@ -222,11 +224,13 @@ mod tests {
     /// The same batch gives bit-identical results run after run, whatever the threads' timing.
     fn sharded_step_is_reproducible<B: AutodiffBackend>(device: &B::Device) {
         let graphs = tiny_graphs(11);
-        let model = HierarchicalClassifierConfig::new(3, 3)
-            .with_hidden(8)
-            .with_dropout(0.0)
-            .init::<B>(device)
-            .expect("valid config");
+        let model = Classifier::from(
+            HierarchicalClassifierConfig::new(3, 3)
+                .with_hidden(8)
+                .with_dropout(0.0)
+                .init::<B>(device)
+                .expect("valid config"),
+        );
         let run = || {
             let batch = ShardedGraphBatcher::new(3).batch(graphs.clone(), device);
             let out = data_parallel_step(&model, batch);
@@ -240,10 +244,12 @@ mod tests {
 
     /// A batch without shards is a step without gradient, not a panic.
     fn empty_batch_has_no_gradient<B: AutodiffBackend>(device: &B::Device) {
-        let model = HierarchicalClassifierConfig::new(3, 3)
-            .with_hidden(8)
-            .init::<B>(device)
-            .expect("valid config");
+        let model = Classifier::from(
+            HierarchicalClassifierConfig::new(3, 3)
+                .with_hidden(8)
+                .init::<B>(device)
+                .expect("valid config"),
+        );
         let out = data_parallel_step(&model, ShardedBatch { shards: Vec::new() });
         assert!(gradients(&model, &out.grads).iter().all(Vec::is_empty));
         assert_eq!(host::floats(out.item.loss), vec![0.0]);
