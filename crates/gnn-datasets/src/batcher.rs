@@ -336,5 +336,4 @@ mod tests {
     }
 
     gnn_core::backend_tests!(loads_batches_with_labels);
-
 }

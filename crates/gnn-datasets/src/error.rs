@@ -279,6 +279,15 @@ pub enum DataError {
 }
 
 impl DataError {
+    /// The same error, a [`DataError::Graph`] naming the graph at `index` (other errors are
+    /// returned unchanged).
+    pub(crate) fn in_graph(self, index: usize) -> Self {
+        match self {
+            Self::Graph { source, .. } => Self::Graph { index, source },
+            other => other,
+        }
+    }
+
     pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
         Self::Io {
             path: path.into(),

@@ -3,7 +3,8 @@
 //!
 //! | module | what |
 //! |---|---|
-//! | [`tu`] | TU text format read as PyG's `TUDataset`: [`load_tu`], [`load_tu_dir`], [`TuOptions`], [`DegreeFeatures`] |
+//! | [`tu`] | TU text format read as PyG's `TUDataset`: [`load_tu`], [`load_tu_dir`], [`TuOptions`] |
+//! | [`transforms`] | named graph transforms: [`RemoveSelfLoops`], [`Coalesce`], [`OneHotDegree`], [`NormalizedDegree`], [`DegreeFeatures`], [`Compose`] ([`GraphTransform`]) |
 //! | [`download`] | datasets by name from a cache filled by download: [`DatasetSource`], [`KNOWN_DATASETS`] |
 //! | [`synthetic`] | BA-2Motifs generated in code: [`ba_2motifs`], [`Ba2MotifsConfig`] |
 //! | [`split`] | seeded stratified k-fold and ratio splits, standard split files: [`Fold`] |
@@ -25,6 +26,7 @@ pub mod download;
 pub mod error;
 pub mod split;
 pub mod synthetic;
+pub mod transforms;
 pub mod tu;
 
 pub use batcher::{GraphBatcher, GraphDataset};
@@ -37,7 +39,11 @@ pub use split::{
     Fold, read_errica_splits, read_index_folds, stratified_k_fold, stratified_split, validate_folds,
 };
 pub use synthetic::{Ba2MotifsConfig, Motif, MotifFeatures, ba_2motifs};
+pub use transforms::{
+    Coalesce, Compose, DegreeFeatures, GraphTransform, NormalizedDegree, OneHotDegree,
+    RemoveSelfLoops, append_degree_features,
+};
 pub use tu::{
-    DEFAULT_MAX_DEGREE, DegreeFeatures, MAX_ONE_HOT_WIDTH, TuDataset, TuOptions,
-    append_degree_features, dataset_files, find_dataset_name, load_tu, load_tu_dir,
+    DEFAULT_MAX_DEGREE, MAX_ONE_HOT_WIDTH, TuDataset, TuOptions, dataset_files, find_dataset_name,
+    load_tu, load_tu_dir,
 };
