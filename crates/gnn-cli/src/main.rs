@@ -43,10 +43,7 @@ fn main() -> ExitCode {
     let outcome = match command {
         Command::Train(args) => train_command(&args),
         Command::Eval(args) => eval_command(&args),
-        Command::Datasets => {
-            datasets_command();
-            Ok(())
-        }
+        Command::Datasets => datasets_command(),
         Command::Select(args) => select_command(&args),
     };
     match outcome {
@@ -76,7 +73,7 @@ fn load_dataset(
     };
     match (dataset, data_dir) {
         (_, Some(dir)) => tu(load_tu_dir(dir, &options)),
-        (Some(name), None) => tu(DatasetSource::from_env().load(name, &options)),
+        (Some(name), None) => tu(DatasetSource::from_env().and_then(|s| s.load(name, &options))),
         (None, None) => {
             let graphs =
                 GraphDataset::new(ba_2motifs(builtin_graphs, seed)).map_err(|e| e.to_string())?;
@@ -245,8 +242,8 @@ fn eval_wgpu(_args: &EvalArgs, _name: &str, _dataset: &GraphDataset) -> Result<(
     Err("this gnn was built without wgpu: rebuild with `--features wgpu`".into())
 }
 
-fn datasets_command() {
-    let source = DatasetSource::from_env();
+fn datasets_command() -> Result<(), String> {
+    let source = DatasetSource::from_env().map_err(|e| e.to_string())?;
     println!("{DEFAULT_DATASET:<16} built in (generated in code; the default of `gnn train`)");
     println!("cache: {}", source.cache_dir().display());
     for status in source.list() {
@@ -266,6 +263,7 @@ fn datasets_command() {
             status.path.display()
         );
     }
+    Ok(())
 }
 
 fn select_command(args: &SelectArgs) -> Result<(), String> {
