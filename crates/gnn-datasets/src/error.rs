@@ -168,6 +168,19 @@ pub enum DataError {
         /// The name given.
         name: String,
     },
+    /// A dataset is not in the cache, and this build cannot download it (the `download`
+    /// feature of `gnn-datasets` is off).
+    #[error("dataset {name} is not in the cache ({}) and downloading is off (the `download` feature of gnn-datasets is not enabled); put the files there or enable the feature", dir.display())]
+    NotCached {
+        /// The dataset requested.
+        name: String,
+        /// Where its files were looked for, `CACHE/NAME`.
+        dir: PathBuf,
+    },
+    /// No cache folder could be chosen: `GNN_DATA_DIR` is unset and the platform has no user
+    /// cache folder (no home directory).
+    #[error("no dataset cache folder: set GNN_DATA_DIR (the platform has no user cache folder)")]
+    NoCacheDir,
     /// The server answered with an HTTP error status.
     #[error("{url}: HTTP status {status}")]
     HttpStatus {
@@ -279,6 +292,15 @@ pub enum DataError {
 }
 
 impl DataError {
+    /// The same error, a [`DataError::Graph`] naming the graph at `index` (other errors are
+    /// returned unchanged).
+    pub(crate) fn in_graph(self, index: usize) -> Self {
+        match self {
+            Self::Graph { source, .. } => Self::Graph { index, source },
+            other => other,
+        }
+    }
+
     pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
         Self::Io {
             path: path.into(),

@@ -75,10 +75,7 @@ pub fn execute(command: Command) -> Result<(), CommandError> {
     match command {
         Command::Train(args) => train::execute(&args),
         Command::Eval(args) => eval::execute(&args),
-        Command::Datasets => {
-            datasets::execute();
-            Ok(())
-        }
+        Command::Datasets => datasets::execute(),
         Command::Select(args) => select::execute(&args),
     }
 }
@@ -106,7 +103,9 @@ pub fn load_dataset(
         };
     match (dataset, data_dir) {
         (_, Some(dir)) => tu(load_tu_dir(dir, &options)),
-        (Some(name), None) => tu(DatasetSource::from_env().load(name, &options)),
+        (Some(name), None) => {
+            tu(DatasetSource::from_env().and_then(|source| source.load(name, &options)))
+        }
         (None, None) => {
             let graphs = GraphDataset::new(ba_2motifs(builtin_graphs, seed))?;
             Ok((DEFAULT_DATASET.to_string(), graphs))
