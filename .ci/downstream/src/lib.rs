@@ -4,14 +4,22 @@ use gnn_pool::burn::tensor::Tensor;
 use gnn_pool::burn::tensor::backend::Backend;
 use gnn_pool::gnn_core::GraphBatch;
 use gnn_pool::readout::global_mean_pool;
-use gnn_pool::{Selection, TopKPooling, TopKPoolingConfig};
+use gnn_pool::{PoolError, Selection, TopKPooling, TopKPoolingConfig};
 
 /// One TopK pooling and a mean readout.
-pub fn pool_and_read<B: Backend>(graphs: GraphBatch<B>) -> Tensor<B, 2> {
-    let device = graphs.x().device();
-    let pool: TopKPooling<B> = TopKPoolingConfig::new(graphs.num_features(), Selection::Ratio(0.5))
-        .init(&device)
-        .expect("a valid ratio");
-    let pooled = pool.forward(graphs).expect("the layer's width");
-    global_mean_pool(pooled.graphs.x().clone(), pooled.graphs.segments())
+///
+/// # Errors
+/// [`PoolError`] for an invalid ratio.
+pub fn pool_and_read<B: Backend>(
+    graphs: GraphBatch<B>,
+    ratio: f64,
+) -> Result<Tensor<B, 2>, PoolError> {
+    let device = graphs.device();
+    let pool: TopKPooling<B> =
+        TopKPoolingConfig::new(graphs.num_features(), Selection::Ratio(ratio)).init(&device)?;
+    let pooled = pool.forward(graphs);
+    Ok(global_mean_pool(
+        pooled.graphs.x().clone(),
+        pooled.graphs.segments(),
+    ))
 }

@@ -51,13 +51,14 @@ pub fn load_model<B: Backend>(
     device: &B::Device,
 ) -> Result<(Classifier<B>, ClassifierConfig), TrainError> {
     let json = dir.join(format!("{MODEL_STEM}.json"));
-    let text = std::fs::read_to_string(&json).map_err(io_error(&json))?;
+    let checkpoint_error = |message: String| TrainError::Checkpoint {
+        path: json.clone(),
+        message,
+    };
+    let text = std::fs::read_to_string(&json).map_err(|e| checkpoint_error(e.to_string()))?;
     let config = serde_json::from_str(&text)
         .and_then(classifier_from_json)
-        .map_err(|e| TrainError::Checkpoint {
-            path: json.clone(),
-            message: e.to_string(),
-        })?;
+        .map_err(|e| checkpoint_error(e.to_string()))?;
     let stem = dir.join(MODEL_STEM);
     let model = config
         .init::<B>(device)?
