@@ -42,6 +42,7 @@ pub struct ModelSelection {
 
 /// Why runs cannot be compared fold by fold.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
 pub enum SelectionError {
     /// No run was given.
     #[error("no run to select from")]
