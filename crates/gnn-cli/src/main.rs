@@ -2,8 +2,8 @@
 //!
 //! ```text
 //! cargo run --release -p gnn-cli -- train
-//! gnn train --data-dir ../shared/datasets/TU/PROTEINS --folds 10 --out runs/proteins
-//! gnn eval --checkpoint runs/proteins --data-dir ../shared/datasets/TU/PROTEINS
+//! gnn train --data-dir path/to/TU/PROTEINS --folds 10 --out runs/proteins
+//! gnn eval --checkpoint runs/proteins --data-dir path/to/TU/PROTEINS
 //! gnn datasets
 //! gnn select runs/proteins-graph runs/proteins-gcn
 //! ```
