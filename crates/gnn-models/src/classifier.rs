@@ -13,13 +13,20 @@ use burn::tensor::backend::Backend;
 use gnn_core::GraphBatch;
 
 use crate::error::Result;
-use crate::models::{HierarchicalClassifier, HierarchicalClassifierConfig};
+use crate::models::{
+    GlobalClassifier, GlobalClassifierConfig, GraclusClassifier, GraclusClassifierConfig,
+    HierarchicalClassifier, HierarchicalClassifierConfig,
+};
 
 /// The configuration of any [`Classifier`].
 #[derive(Config, Debug)]
 pub enum ClassifierConfig {
     /// A [`HierarchicalClassifier`] (PyG's TopK example, SAGPool_h, SAGPool_g).
     Hierarchical(HierarchicalClassifierConfig),
+    /// A [`GlobalClassifier`] (no local pooling: the baseline).
+    Global(GlobalClassifierConfig),
+    /// A [`GraclusClassifier`] (graclus supernodes, PyG's `mnist_graclus.py`).
+    Graclus(GraclusClassifierConfig),
 }
 
 impl ClassifierConfig {
@@ -27,6 +34,8 @@ impl ClassifierConfig {
     pub fn d_input(&self) -> usize {
         match self {
             ClassifierConfig::Hierarchical(config) => config.d_input,
+            ClassifierConfig::Global(config) => config.d_input,
+            ClassifierConfig::Graclus(config) => config.d_input,
         }
     }
 
@@ -34,6 +43,8 @@ impl ClassifierConfig {
     pub fn num_classes(&self) -> usize {
         match self {
             ClassifierConfig::Hierarchical(config) => config.num_classes,
+            ClassifierConfig::Global(config) => config.num_classes,
+            ClassifierConfig::Graclus(config) => config.num_classes,
         }
     }
 
@@ -41,6 +52,8 @@ impl ClassifierConfig {
     pub fn kind(&self) -> &'static str {
         match self {
             ClassifierConfig::Hierarchical(_) => "hierarchical",
+            ClassifierConfig::Global(_) => "global",
+            ClassifierConfig::Graclus(_) => "graclus",
         }
     }
 
@@ -51,6 +64,8 @@ impl ClassifierConfig {
     pub fn validate(&self) -> Result<()> {
         match self {
             ClassifierConfig::Hierarchical(config) => config.validate(),
+            ClassifierConfig::Global(config) => config.validate(),
+            ClassifierConfig::Graclus(config) => config.validate(),
         }
     }
 
@@ -63,6 +78,8 @@ impl ClassifierConfig {
             ClassifierConfig::Hierarchical(config) => {
                 Classifier::Hierarchical(config.init(device)?)
             }
+            ClassifierConfig::Global(config) => Classifier::Global(config.init(device)?),
+            ClassifierConfig::Graclus(config) => Classifier::Graclus(config.init(device)?),
         })
     }
 }
@@ -78,6 +95,10 @@ impl From<HierarchicalClassifierConfig> for ClassifierConfig {
 pub enum Classifier<B: Backend> {
     /// A [`HierarchicalClassifier`].
     Hierarchical(HierarchicalClassifier<B>),
+    /// A [`GlobalClassifier`].
+    Global(GlobalClassifier<B>),
+    /// A [`GraclusClassifier`].
+    Graclus(GraclusClassifier<B>),
 }
 
 impl<B: Backend> Classifier<B> {
@@ -95,6 +116,8 @@ impl<B: Backend> Classifier<B> {
     pub fn forward(&self, graphs: GraphBatch<B>) -> Tensor<B, 2> {
         match self {
             Classifier::Hierarchical(model) => model.forward(graphs),
+            Classifier::Global(model) => model.forward(graphs),
+            Classifier::Graclus(model) => model.forward(graphs),
         }
     }
 
@@ -102,6 +125,8 @@ impl<B: Backend> Classifier<B> {
     pub fn d_input(&self) -> usize {
         match self {
             Classifier::Hierarchical(model) => model.d_input(),
+            Classifier::Global(model) => model.d_input(),
+            Classifier::Graclus(model) => model.d_input(),
         }
     }
 
@@ -109,6 +134,8 @@ impl<B: Backend> Classifier<B> {
     pub fn num_classes(&self) -> usize {
         match self {
             Classifier::Hierarchical(model) => model.num_classes(),
+            Classifier::Global(model) => model.num_classes(),
+            Classifier::Graclus(model) => model.num_classes(),
         }
     }
 
@@ -122,6 +149,8 @@ impl<B: Backend> Classifier<B> {
     ) -> Option<Tensor<B, 2>> {
         match self {
             Classifier::Hierarchical(model) => model.head_dropout_mask(num_graphs, device),
+            Classifier::Global(model) => model.head.dropout_mask(num_graphs, device),
+            Classifier::Graclus(model) => model.head.dropout_mask(num_graphs, device),
         }
     }
 
@@ -135,7 +164,21 @@ impl<B: Backend> Classifier<B> {
     ) -> Tensor<B, 2> {
         match self {
             Classifier::Hierarchical(model) => model.forward_with_head_mask(graphs, mask),
+            Classifier::Global(model) => model.forward_with_head_mask(graphs, mask),
+            Classifier::Graclus(model) => model.forward_with_head_mask(graphs, mask),
         }
+    }
+}
+
+impl From<GlobalClassifierConfig> for ClassifierConfig {
+    fn from(config: GlobalClassifierConfig) -> Self {
+        ClassifierConfig::Global(config)
+    }
+}
+
+impl From<GraclusClassifierConfig> for ClassifierConfig {
+    fn from(config: GraclusClassifierConfig) -> Self {
+        ClassifierConfig::Graclus(config)
     }
 }
 
@@ -166,7 +209,9 @@ mod tests {
         let model = config.init::<B>(device).expect("valid");
         assert_eq!((model.d_input(), model.num_classes()), (3, 4));
         let batch = GraphBatch::<B>::from_graphs(&tiny_graphs(5), device).expect("batch");
-        let Classifier::Hierarchical(inner) = &model;
+        let Classifier::Hierarchical(inner) = &model else {
+            panic!("a hierarchical configuration builds a hierarchical model")
+        };
         assert_eq!(
             host::floats(model.forward(batch.clone())),
             host::floats(inner.forward(batch))

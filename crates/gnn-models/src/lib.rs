@@ -2,7 +2,9 @@
 //!
 //! - [`Classifier`] and [`ClassifierConfig`]: the one type that training, evaluation and
 //!   prediction use, with one variant per model.
-//! - [`models`]: the classifiers, one file each ([`HierarchicalClassifier`]).
+//! - [`models`]: the classifiers, one file each ([`GlobalClassifier`] without local pooling,
+//!   [`HierarchicalClassifier`] with TopK or SAG pooling, [`GraclusClassifier`] with graclus
+//!   supernodes), sharing one [`MlpHead`].
 //! - [`ModelError`]: what can be wrong with a model's configuration.
 //! - [`loss`]: the negative log-likelihood of the classifiers' log-probabilities.
 //! - `train` (feature `train`): burn-train's `TrainStep` and `InferenceStep` for the models,
@@ -20,8 +22,9 @@ pub use classifier::{Classifier, ClassifierConfig};
 pub use error::ModelError;
 pub use loss::nll_loss;
 pub use models::{
-    Architecture, BlockPool, ClassifierTrace, HierarchicalClassifier, HierarchicalClassifierConfig,
-    PoolKind, PoolTrace,
+    Architecture, BlockPool, ClassifierTrace, GlobalClassifier, GlobalClassifierConfig,
+    GraclusClassifier, GraclusClassifierConfig, HierarchicalClassifier,
+    HierarchicalClassifierConfig, MlpHead, MlpHeadConfig, PoolKind, PoolTrace,
 };
 
 /// The README's code blocks, compiled and run as doctests so the README stays true.

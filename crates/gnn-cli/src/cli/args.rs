@@ -4,7 +4,10 @@
 use std::path::PathBuf;
 
 use clap::Args;
-use gnn_models::{Architecture, ClassifierConfig, HierarchicalClassifierConfig, PoolKind};
+use gnn_models::{
+    Architecture, ClassifierConfig, GlobalClassifierConfig, GraclusClassifierConfig,
+    HierarchicalClassifierConfig, PoolKind,
+};
 use gnn_pool::Selection;
 
 use super::DEFAULT_DATASET_GRAPHS;
@@ -133,15 +136,36 @@ impl TrainArgs {
 
     /// The classifier for `d_input` features and `num_classes` classes.
     pub fn classifier(&self, d_input: usize, num_classes: usize) -> ClassifierConfig {
-        self.hierarchical(d_input, num_classes).into()
+        match self.model {
+            ModelArg::Global => GlobalClassifierConfig::new(d_input, num_classes)
+                .with_hidden(self.hidden)
+                .with_num_blocks(self.blocks)
+                .with_conv(self.conv.kind())
+                .with_readout(self.readout.pool())
+                .with_dropout(self.dropout)
+                .into(),
+            ModelArg::Graclus => GraclusClassifierConfig::new(d_input, num_classes)
+                .with_hidden(self.hidden)
+                .with_num_blocks(self.blocks)
+                .with_conv(self.conv.kind())
+                .with_readout(self.readout.pool())
+                .with_dropout(self.dropout)
+                .into(),
+            ModelArg::Topk | ModelArg::Sag | ModelArg::SagGlobal => {
+                self.hierarchical(d_input, num_classes).into()
+            }
+        }
     }
 
-    /// The hierarchical classifier the flags describe (every `--model` today is one).
+    /// The hierarchical classifier the flags describe: TopK or SAG pooling as `--model` says
+    /// (`topk` for a model that is not a hierarchical one).
     pub fn hierarchical(&self, d_input: usize, num_classes: usize) -> HierarchicalClassifierConfig {
         let (pool, architecture) = match self.model {
-            ModelArg::Topk => (PoolKind::TopK, Architecture::Hierarchical),
             ModelArg::Sag => (PoolKind::Sag, Architecture::Hierarchical),
             ModelArg::SagGlobal => (PoolKind::Sag, Architecture::Global),
+            ModelArg::Topk | ModelArg::Global | ModelArg::Graclus => {
+                (PoolKind::TopK, Architecture::Hierarchical)
+            }
         };
         HierarchicalClassifierConfig::new(d_input, num_classes)
             .with_hidden(self.hidden)

@@ -8,12 +8,16 @@ use gnn_pool::GlobalPool;
 /// Model kinds on the command line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ModelArg {
+    /// No local pooling: convolutions and global readouts only (the baseline).
+    Global,
     /// Hierarchical TopK pooling (PyG's proteins_topk_pool example).
     Topk,
     /// Hierarchical SAG pooling (SAGPool_h).
     Sag,
     /// Global SAG pooling (SAGPool_g): concatenated layers, one pooling.
     SagGlobal,
+    /// Graclus supernodes with max cluster pooling (PyG's mnist_graclus example).
+    Graclus,
 }
 
 /// Convolutions on the command line.
@@ -81,9 +85,11 @@ impl ModelArg {
     /// The name written in reports.
     pub fn name(self) -> &'static str {
         match self {
+            ModelArg::Global => "global",
             ModelArg::Topk => "topk",
             ModelArg::Sag => "sag",
             ModelArg::SagGlobal => "sag-global",
+            ModelArg::Graclus => "graclus",
         }
     }
 }

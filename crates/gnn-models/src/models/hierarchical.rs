@@ -19,9 +19,9 @@
 use burn::config::Config;
 use burn::module::Module;
 use burn::nn::{Dropout, DropoutConfig, Linear, LinearConfig};
-use burn::tensor::activation::{log_softmax, relu};
+use burn::tensor::activation::relu;
 use burn::tensor::backend::Backend;
-use burn::tensor::{Distribution, Int, Tensor};
+use burn::tensor::{Int, Tensor};
 use gnn_core::GraphBatch;
 use gnn_core::conv::{Conv, ConvConfig, ConvKind};
 use gnn_pool::{
@@ -29,7 +29,9 @@ use gnn_pool::{
 };
 use serde::{Deserialize, Serialize};
 
-use crate::error::{ModelError, Result};
+use super::head;
+use super::validate_sizes;
+use crate::error::Result;
 
 /// Which score-based pooling the blocks use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -167,23 +169,17 @@ impl HierarchicalClassifierConfig {
     /// Checks the configuration without building anything.
     ///
     /// # Errors
-    /// [`ModelError::TooSmall`] for a zero width, block count or class count (and a hidden width
-    /// of 1, which would leave the second head layer empty), [`ModelError::InvalidDropout`] for
-    /// a dropout outside `[0, 1)`, [`ModelError::Pool`] for an invalid selection.
+    /// [`ModelError::TooSmall`](crate::ModelError::TooSmall) for a zero width, block count or class count (and a hidden width
+    /// of 1, which would leave the second head layer empty), [`ModelError::InvalidDropout`](crate::ModelError::InvalidDropout) for
+    /// a dropout outside `[0, 1)`, [`ModelError::Pool`](crate::ModelError::Pool) for an invalid selection.
     pub fn validate(&self) -> Result<()> {
-        for (what, value, min) in [
-            ("input width", self.d_input, 1),
-            ("number of classes", self.num_classes, 1),
-            ("hidden width", self.hidden, 2),
-            ("number of blocks", self.num_blocks, 1),
-        ] {
-            if value < min {
-                return Err(ModelError::TooSmall { what, min, value });
-            }
-        }
-        if !(0.0..1.0).contains(&self.dropout) {
-            return Err(ModelError::InvalidDropout(self.dropout));
-        }
+        validate_sizes(
+            self.d_input,
+            self.num_classes,
+            self.hidden,
+            self.num_blocks,
+            self.dropout,
+        )?;
         Ok(self.selection.validate()?)
     }
 
@@ -265,28 +261,13 @@ impl<B: Backend> HierarchicalClassifier<B> {
         self.forward_traced(graphs).log_probs
     }
 
-    /// The scaled dropout mask of the head for `num_graphs` graphs, `[num_graphs, hidden]`
-    /// (entries `0` or `1 / (1 - p)`), drawn from the backend's generator as Burn's `Dropout`
-    /// draws it; `None` off an autodiff backend or when `p = 0`.
-    ///
-    /// Drawing the mask apart from the forward pass lets the data-parallel training step
-    /// (feature `train`) draw it once per batch on one thread, so that training on shards of a
-    /// batch in parallel stays reproducible. A training concern: not part of the public API.
+    /// The head's scaled dropout mask for `num_graphs` graphs (see [`head::dropout_mask`]).
     pub(crate) fn head_dropout_mask(
         &self,
         num_graphs: usize,
         device: &B::Device,
     ) -> Option<Tensor<B, 2>> {
-        let prob = self.dropout.prob;
-        if !B::ad_enabled(device) || prob == 0.0 {
-            return None;
-        }
-        let keep = 1.0 - prob;
-        let width = self.lin1.weight.dims()[1];
-        Some(
-            Tensor::random([num_graphs, width], Distribution::Bernoulli(keep), device)
-                * (1.0 / keep),
-        )
+        head::dropout_mask(&self.lin1, self.dropout.prob, num_graphs, device)
     }
 
     /// As [`forward`](Self::forward), with the head's dropout given as a mask
@@ -373,23 +354,12 @@ impl<B: Backend> HierarchicalClassifier<B> {
                     .apply(pooled.graphs.x().clone(), pooled.graphs.segments())
             }
         };
-        let x = relu(self.lin1.forward(embedding.clone()));
-        let mask = mask.unwrap_or_else(|| self.head_dropout_mask(x.dims()[0], &x.device()));
-        let x = match mask {
-            Some(mask) => {
-                assert!(
-                    mask.dims() == x.dims(),
-                    "HierarchicalClassifier: the head dropout mask must be {:?} (graphs, hidden), \
-                     it is {:?}",
-                    x.dims(),
-                    mask.dims()
-                );
-                x * mask
-            }
-            None => x,
-        };
-        let x = relu(self.lin2.forward(x));
-        let log_probs = log_softmax(self.lin3.forward(x), 1);
+        let log_probs = head::forward_head(
+            [&self.lin1, &self.lin2, &self.lin3],
+            self.dropout.prob,
+            embedding.clone(),
+            mask,
+        );
         ClassifierTrace {
             log_probs,
             embedding,

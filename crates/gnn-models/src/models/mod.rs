@@ -1,11 +1,110 @@
-//! The graph classifiers, one file each.
+//! The graph classifiers, one file each, all ending in the same [`MlpHead`].
 //!
+//! - [`global`]: [`GlobalClassifier`], convolutions and global readouts only: the baseline
+//!   without local pooling.
 //! - [`hierarchical`]: [`HierarchicalClassifier`], convolution and score-based pooling blocks
 //!   (PyG's TopK example, SAGPool_h) or one pooling of concatenated layers (SAGPool_g).
+//! - [`graclus`]: [`GraclusClassifier`], convolutions between coarsenings into supernodes by
+//!   graclus matching and max cluster pooling (PyG's `mnist_graclus.py`): a clustering that is
+//!   not learned.
+//! - [`head`]: [`MlpHead`], the classification head they share.
 
+pub mod global;
+pub mod graclus;
+pub mod head;
 pub mod hierarchical;
 
+pub use global::{GlobalClassifier, GlobalClassifierConfig};
+pub use graclus::{GraclusClassifier, GraclusClassifierConfig};
+pub use head::{MlpHead, MlpHeadConfig};
 pub use hierarchical::{
     Architecture, BlockPool, ClassifierTrace, HierarchicalClassifier, HierarchicalClassifierConfig,
     PoolKind, PoolTrace,
 };
+
+use crate::error::{ModelError, Result};
+
+/// The checks every block-and-head classifier shares: positive input width, class and block
+/// counts, a hidden width of at least 2 (the second head layer is `hidden / 2` wide), a dropout
+/// in `[0, 1)`.
+pub(crate) fn validate_sizes(
+    d_input: usize,
+    num_classes: usize,
+    hidden: usize,
+    num_blocks: usize,
+    dropout: f64,
+) -> Result<()> {
+    for (what, value, min) in [
+        ("input width", d_input, 1),
+        ("number of classes", num_classes, 1),
+        ("hidden width", hidden, 2),
+        ("number of blocks", num_blocks, 1),
+    ] {
+        if value < min {
+            return Err(ModelError::TooSmall { what, min, value });
+        }
+    }
+    if !(0.0..1.0).contains(&dropout) {
+        return Err(ModelError::InvalidDropout(dropout));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use burn::module::AutodiffModule;
+    use burn::optim::{AdamConfig, GradientsParams, Optimizer};
+    use burn::tensor::backend::AutodiffBackend;
+    use gnn_core::testing::tiny_graphs;
+    use gnn_core::{GraphBatch, host};
+
+    use crate::{Classifier, nll_loss};
+
+    /// Graphs at the edges of what a classifier must take, with 3 features.
+    pub(crate) mod edge_cases {
+        use gnn_core::Graph;
+
+        /// A graph without nodes.
+        pub(crate) fn empty() -> Graph {
+            Graph::new(0, 3, vec![], vec![])
+                .expect("empty graph")
+                .with_label(0)
+        }
+
+        /// One node, no edges.
+        pub(crate) fn single_node() -> Graph {
+            Graph::new(1, 3, vec![1.0, -0.5, 0.25], vec![])
+                .expect("one node")
+                .with_label(1)
+        }
+    }
+
+    /// Forty Adam steps on twelve tiny graphs lower the training loss of the model `build`
+    /// makes (seeded), and the inference model agrees with the trained one.
+    pub(crate) fn trains_on_tiny_graphs<B: AutodiffBackend, F>(device: &B::Device, build: F)
+    where
+        F: Fn(&B::Device) -> Classifier<B>,
+    {
+        B::seed(device, 3);
+        let mut model = build(device);
+        let batch = GraphBatch::<B>::from_graphs(&tiny_graphs(12), device).expect("batch");
+        let targets = batch.y().expect("labelled").clone();
+        let mut optim = AdamConfig::new().init();
+        let mut losses = Vec::new();
+        for _ in 0..40 {
+            let loss = nll_loss(model.forward(batch.clone()), targets.clone());
+            losses.push(host::floats(loss.clone())[0]);
+            let grads = GradientsParams::from_grads(loss.backward(), &model);
+            model = optim.step(1e-2, model, grads);
+        }
+        let (first, last) = (losses[0], losses[losses.len() - 1]);
+        assert!(
+            last.is_finite() && last < 0.8 * first,
+            "loss {first} → {last}: {losses:?}"
+        );
+        let valid = model.valid();
+        let inner =
+            GraphBatch::<B::InnerBackend>::from_graphs(&tiny_graphs(12), device).expect("batch");
+        assert_eq!(valid.forward(inner).dims(), [12, model.num_classes()]);
+    }
+}
