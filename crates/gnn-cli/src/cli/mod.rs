@@ -250,6 +250,17 @@ mod tests {
         assert_eq!(tu.hierarchical(3, 2).architecture, Architecture::Global);
         assert_eq!(tu.hierarchical(3, 2).readout, GlobalPool::MaxMeanAdd);
         assert_eq!(tu.readout.name(), "max-mean-add");
+        for (model, kind) in [
+            ("global", "global"),
+            ("graclus", "graclus"),
+            ("topk", "hierarchical"),
+            ("sag", "hierarchical"),
+        ] {
+            let args = train(&["--model", model, "--blocks", "2"]).expect("parses");
+            let config = args.classifier(3, 2);
+            assert_eq!((config.kind(), args.model.name()), (kind, model));
+            assert_eq!((config.d_input(), config.num_classes()), (3, 2));
+        }
     }
 
     #[test]
@@ -266,7 +277,7 @@ mod tests {
             &["--dropout", "1"],
             &["--epochs", "0"],
             &["--folds", "1"],
-            &["--model", "diffpool"],
+            &["--model", "unet"],
             &["--conv", "gat"],
             &["--readout", "set2set"],
             &["--backend", "cuda"],

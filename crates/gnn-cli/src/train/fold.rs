@@ -227,7 +227,9 @@ mod tests {
     use crate::config::TrainingConfigError;
     use crate::train::load_model;
     use gnn_core::testing::tiny_graphs;
-    use gnn_models::HierarchicalClassifierConfig;
+    use gnn_models::{
+        GlobalClassifierConfig, GraclusClassifierConfig, HierarchicalClassifierConfig,
+    };
 
     fn labelled(count: usize) -> GraphDataset {
         // Two classes that the features separate: label 1 graphs have larger features.
@@ -245,10 +247,20 @@ mod tests {
         GraphDataset::new(graphs).expect("valid dataset")
     }
 
+    /// Every model kind trains through the same loop, saves and reloads.
     fn a_short_training_run_lowers_the_loss<B: AutodiffBackend>(device: &B::Device) {
+        for config in [
+            ClassifierConfig::from(HierarchicalClassifierConfig::new(3, 2).with_hidden(8)),
+            GlobalClassifierConfig::new(3, 2).with_hidden(8).into(),
+            GraclusClassifierConfig::new(3, 2).with_hidden(8).into(),
+        ] {
+            trains_saves_and_reloads::<B>(&config, device);
+        }
+    }
+
+    fn trains_saves_and_reloads<B: AutodiffBackend>(config: &ClassifierConfig, device: &B::Device) {
         let dataset = labelled(24);
         let dir = tempfile::tempdir().expect("temp dir");
-        let config = ClassifierConfig::from(HierarchicalClassifierConfig::new(3, 2).with_hidden(8));
         let training = TrainingConfig::new()
             .with_epochs(6)
             .with_batch_size(8)
@@ -268,11 +280,15 @@ mod tests {
                 .expect("subset"),
         };
         let (report, model) =
-            train_fold::<B>(&config, &training, data, dir.path(), device, false).expect("trains");
+            train_fold::<B>(config, &training, data, dir.path(), device, false).expect("trains");
         assert_eq!(report.epochs_run, 6);
         let first = report.history.first().expect("epochs").train_loss;
         let last = report.history.last().expect("epochs").train_loss;
-        assert!(last < first, "training loss went from {first} to {last}");
+        assert!(
+            last < first,
+            "{}: training loss went from {first} to {last}",
+            config.kind()
+        );
         assert!(
             report
                 .history
