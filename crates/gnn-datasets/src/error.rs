@@ -266,6 +266,28 @@ pub enum DataError {
         /// What is wrong.
         message: String,
     },
+    /// A node attribute to standardise is NaN or infinite.
+    #[error("graph {graph}, node {node}: attribute {column} is {value}, not a finite number")]
+    NonFiniteAttribute {
+        /// Position of the graph.
+        graph: usize,
+        /// Node within the graph.
+        node: usize,
+        /// Attribute column.
+        column: usize,
+        /// The value.
+        value: f32,
+    },
+    /// A graph has fewer node features than a transform needs.
+    #[error("graph {graph} has {found} node features, fewer than the {needed} needed")]
+    TooFewFeatures {
+        /// Position of the graph.
+        graph: usize,
+        /// Its node features.
+        found: usize,
+        /// The features needed.
+        needed: usize,
+    },
     /// A graph lacks a class label, which a classification dataset needs.
     #[error("graph {index} has no label")]
     MissingLabel {

@@ -7,6 +7,7 @@
 //! | [`transforms`] | named graph transforms: [`RemoveSelfLoops`], [`Coalesce`], [`OneHotDegree`], [`NormalizedDegree`], [`DegreeFeatures`], [`Compose`] ([`GraphTransform`]) |
 //! | [`download`] | datasets by name from a cache folder (`GNN_DATA_DIR`, else the user cache folder), filled by download with the `download` feature: [`DatasetSource`], [`KNOWN_DATASETS`] |
 //! | [`synthetic`] | BA-2Motifs generated in code: [`ba_2motifs`], [`Ba2MotifsConfig`] |
+//! | [`standardize`] | [`Standardize`]: node attributes scaled with statistics of the training graphs |
 //! | [`split`] | seeded stratified k-fold and ratio splits, standard split files: [`Fold`] |
 //! | [`batcher`] | [`GraphDataset`] (`Dataset<Graph>`) and [`GraphBatcher`] (`Batcher` to `GraphBatch`) |
 //! | [`error`] | [`DataError`], naming file and line for malformed data |
@@ -29,6 +30,7 @@ pub mod batcher;
 pub mod download;
 pub mod error;
 pub mod split;
+pub mod standardize;
 pub mod synthetic;
 pub mod transforms;
 pub mod tu;
@@ -42,6 +44,7 @@ pub use error::{DataError, Result};
 pub use split::{
     Fold, read_errica_splits, read_index_folds, stratified_k_fold, stratified_split, validate_folds,
 };
+pub use standardize::Standardize;
 pub use synthetic::{Ba2MotifsConfig, Motif, MotifFeatures, ba_2motifs};
 pub use transforms::{
     Coalesce, Compose, DegreeFeatures, GraphTransform, NormalizedDegree, OneHotDegree,

@@ -6,10 +6,11 @@ use gnn_core::Graph;
 use super::read::TuTables;
 use crate::error::{DataError, Result};
 
-/// One graph per graph id, in order, each with its class label, its nodes' feature rows, and
+/// One graph per graph id, in order, each with its class label (when the dataset has labels),
+/// its nodes' feature rows, and
 /// its edges (node ids local to the graph) with their feature rows, in file order.
 pub(super) fn assemble_graphs(tables: &TuTables) -> Result<Vec<Graph>> {
-    let num_graphs = tables.classes.len();
+    let num_graphs = tables.num_graphs;
     let node_dim = tables.node_features.width();
     let edge_dim = tables.edge_features.width();
     let mut edges: Vec<Vec<(usize, usize)>> = vec![Vec::new(); num_graphs];
@@ -29,8 +30,11 @@ pub(super) fn assemble_graphs(tables: &TuTables) -> Result<Vec<Graph>> {
             let (start, end) = (tables.node_offsets[g], tables.node_offsets[g + 1]);
             let x = tables.node_features.values[start * node_dim..end * node_dim].to_vec();
             let build = || -> gnn_core::Result<Graph> {
-                let graph =
-                    Graph::new(end - start, node_dim, x, edges)?.with_label(tables.classes[g]);
+                let graph = Graph::new(end - start, node_dim, x, edges)?;
+                let graph = match &tables.classes {
+                    Some(classes) => graph.with_label(classes[g]),
+                    None => graph,
+                };
                 if edge_dim > 0 {
                     graph.with_edge_attr(edge_dim, edge_features)
                 } else {

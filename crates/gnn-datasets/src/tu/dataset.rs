@@ -91,7 +91,8 @@ impl TuDataset {
     pub fn name(&self) -> &str {
         &self.name
     }
-    /// The graphs, in file order (graph id 1 first), each with its label in `0..num_classes`.
+    /// The graphs, in file order (graph id 1 first), each with its label in `0..num_classes`
+    /// (no label in a dataset without graph labels).
     pub fn graphs(&self) -> &[Graph] {
         &self.graphs
     }
@@ -116,7 +117,11 @@ impl TuDataset {
     pub fn num_edges(&self) -> usize {
         self.graphs.iter().map(Graph::num_edges).sum()
     }
-    /// Number of classes.
+    /// Whether the graphs have class labels (`NAME_graph_labels.txt` was there).
+    pub fn is_labelled(&self) -> bool {
+        self.graphs.first().is_none_or(|g| g.label().is_some())
+    }
+    /// Number of classes (0 without graph labels).
     pub fn num_classes(&self) -> usize {
         self.class_values.len()
     }

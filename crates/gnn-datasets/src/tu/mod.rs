@@ -7,7 +7,7 @@
 //! |---|---|---|
 //! | `NAME_A.txt` | one per directed edge | `source, target`, 1-based node ids |
 //! | `NAME_graph_indicator.txt` | one per node | 1-based graph id of the node, non-decreasing |
-//! | `NAME_graph_labels.txt` | one per graph | class label (any integers) |
+//! | `NAME_graph_labels.txt` (optional) | one per graph | class label (any integers) |
 //! | `NAME_node_labels.txt` (optional) | one per node | one or more integer label columns |
 //! | `NAME_node_attributes.txt` (optional) | one per node | real attribute columns |
 //! | `NAME_edge_labels.txt` (optional) | one per line of `NAME_A.txt` | integer label columns |
@@ -26,7 +26,11 @@
 //!   are used only with [`TuOptions::use_edge_attributes`]; then `edge_attr = [attributes,
 //!   one-hot labels]`.
 //! - Graph labels are mapped to `0..C` in the order of their sorted distinct values
-//!   (`-1, 1` becomes `0, 1`); [`TuDataset::class_values`] keeps the original values.
+//!   (`-1, 1` becomes `0, 1`); [`TuDataset::class_values`] keeps the original values. Without
+//!   `NAME_graph_labels.txt` (graphs to predict on) the graphs have no label, the graph ids of
+//!   the indicator say how many there are (a trailing graph without nodes cannot be told
+//!   apart), and [`TuDataset::is_labelled`] is false; training refuses such a dataset
+//!   ([`DataError::MissingLabel`](crate::DataError::MissingLabel)).
 //! - Then transforms, named and applied in this order (see [`crate::transforms`]):
 //!   [`RemoveSelfLoops`] and [`Coalesce`] (edges sorted by `(source, target)`, duplicates
 //!   merged with their features added up, as PyG's `TUDataset` does on read; off with
@@ -110,8 +114,8 @@ pub fn load_tu_dir(dir: &Path, options: &TuOptions) -> Result<TuDataset> {
 /// then the degree features of [`TuOptions::degree_features`].
 ///
 /// # Errors
-/// [`DataError::MissingFile`] when `NAME_A.txt`, `NAME_graph_indicator.txt` or
-/// `NAME_graph_labels.txt` is absent (or an attribute file asked for by `options`), and a
+/// [`DataError::MissingFile`] when `NAME_A.txt` or `NAME_graph_indicator.txt` is absent (or an
+/// attribute file asked for by `options`), and a
 /// file-and-line error for each kind of malformed content: [`DataError::NotANumber`],
 /// [`DataError::ColumnCount`], [`DataError::BlankLine`], [`DataError::LineCount`],
 /// [`DataError::NodeOutOfRange`], [`DataError::GraphOutOfRange`],

@@ -14,8 +14,11 @@ use crate::error::{DataError, Result};
 pub(super) struct TuTables {
     /// The original label of each class, sorted.
     pub(super) class_values: Vec<i64>,
-    /// Each graph's class, `0..class_values.len()`.
-    pub(super) classes: Vec<usize>,
+    /// Each graph's class, `0..class_values.len()`; `None` without `NAME_graph_labels.txt`
+    /// (a dataset to predict on).
+    pub(super) classes: Option<Vec<usize>>,
+    /// Number of graphs.
+    pub(super) num_graphs: usize,
     /// `node_offsets[g]..node_offsets[g + 1]`: the (0-based, global) nodes of graph `g`.
     pub(super) node_offsets: Vec<usize>,
     /// The 0-based graph of each node.
@@ -49,8 +52,18 @@ impl Features {
 /// Reads and checks the files `dir/NAME_*.txt` that `options` asks for.
 pub(super) fn read_tables(dir: &Path, name: &str, options: &TuOptions) -> Result<TuTables> {
     let file = |kind: &str| dir.join(format!("{name}_{kind}.txt"));
-    let (class_values, classes) = read_graph_labels(file("graph_labels"))?;
-    let node_graph = read_graph_indicator(file("graph_indicator"), classes.len())?;
+    let labels = file("graph_labels");
+    let (class_values, classes) = if labels.exists() {
+        let (values, classes) = read_graph_labels(labels)?;
+        (values, Some(classes))
+    } else {
+        (Vec::new(), None)
+    };
+    let node_graph = read_graph_indicator(file("graph_indicator"), classes.as_ref().map(Vec::len))?;
+    // Without labels, the graphs are those the (sorted) indicator names, up to its last id.
+    let num_graphs = classes
+        .as_ref()
+        .map_or_else(|| node_graph.last().map_or(0, |&g| g + 1), Vec::len);
     let num_nodes = node_graph.len();
     let edges = read_edges(file("A"), &node_graph)?;
     let node_features = read_features(
@@ -65,16 +78,17 @@ pub(super) fn read_tables(dir: &Path, name: &str, options: &TuOptions) -> Result
         edges.len(),
         "one per line of the _A.txt file",
     )?;
-    let mut node_offsets = vec![0usize; classes.len() + 1];
+    let mut node_offsets = vec![0usize; num_graphs + 1];
     for &g in &node_graph {
         node_offsets[g + 1] += 1;
     }
-    for g in 0..classes.len() {
+    for g in 0..num_graphs {
         node_offsets[g + 1] += node_offsets[g];
     }
     Ok(TuTables {
         class_values,
         classes,
+        num_graphs,
         node_offsets,
         node_graph,
         edges,
@@ -102,21 +116,24 @@ fn read_graph_labels(path: PathBuf) -> Result<(Vec<i64>, Vec<usize>)> {
 }
 
 /// The graph indicator, one 1-based graph id per node, non-decreasing: the 0-based graph of
-/// each node.
-fn read_graph_indicator(path: PathBuf, num_graphs: usize) -> Result<Vec<usize>> {
+/// each node. Ids above `num_graphs` (the labels' count) are refused; without labels, ids
+/// above the number of nodes (more empty graphs than nodes: a corrupt file, and an allocation
+/// the file would choose).
+fn read_graph_indicator(path: PathBuf, num_graphs: Option<usize>) -> Result<Vec<usize>> {
     let indicator = read_table::<i64>(&path, Some(1))?;
     if indicator.rows == 0 {
         return Err(DataError::EmptyFile { path });
     }
+    let limit = num_graphs.unwrap_or(indicator.rows);
     let mut node_graph = Vec::with_capacity(indicator.rows);
     let mut previous = 1;
     for (row, &g) in indicator.values.iter().enumerate() {
-        if g < 1 || g as u64 > num_graphs as u64 {
+        if g < 1 || g as u64 > limit as u64 {
             return Err(DataError::GraphOutOfRange {
                 path,
                 line: row + 1,
                 graph: g,
-                num_graphs,
+                num_graphs: limit,
             });
         }
         if g < previous {

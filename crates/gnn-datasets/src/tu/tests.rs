@@ -43,6 +43,48 @@ fn reads_like_pyg_one_hot_labels_remapped_classes_merged_edges() {
 }
 
 #[test]
+fn without_graph_labels_the_graphs_are_unlabelled_and_training_refuses_them() {
+    let dir = tempfile::tempdir().unwrap();
+    tiny(dir.path());
+    std::fs::remove_file(dir.path().join("T_graph_labels.txt")).unwrap();
+    let ds = load_tu(dir.path(), "T", &TuOptions::default()).unwrap();
+    assert_eq!((ds.len(), ds.num_nodes(), ds.num_classes()), (2, 5, 0));
+    assert!(!ds.is_labelled());
+    assert!(ds.graphs().iter().all(|g| g.label().is_none()));
+    assert_eq!(ds.graphs()[1].edges(), &[(0, 1), (1, 0)]);
+    let labelled = {
+        tiny(dir.path());
+        load_tu(dir.path(), "T", &TuOptions::default()).unwrap()
+    };
+    assert!(labelled.is_labelled());
+    assert!(matches!(
+        crate::GraphDataset::try_from(ds),
+        Err(DataError::MissingLabel { index: 0 })
+    ));
+    // Without labels to count the graphs, an indicator id above the node count is refused
+    // before anything is allocated for it.
+    std::fs::remove_file(dir.path().join("T_graph_labels.txt")).unwrap();
+    write(
+        dir.path(),
+        "T",
+        "graph_indicator",
+        "1\n1\n1\n2\n999999999999\n",
+    );
+    let err = load_tu(dir.path(), "T", &TuOptions::default()).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            DataError::GraphOutOfRange {
+                line: 5,
+                num_graphs: 5,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+}
+
+#[test]
 fn attributes_come_first_and_only_on_request() {
     let dir = tempfile::tempdir().unwrap();
     tiny(dir.path());
