@@ -25,6 +25,21 @@ pub struct TrainingConfig {
     /// Early stopping: epochs without a lower validation loss before training stops.
     #[config(default = 20)]
     pub patience: usize,
+    /// Learning rate on plateau: epochs without a lower validation loss tolerated before the
+    /// rate is multiplied by `lr_factor` (PyTorch's `ReduceLROnPlateau`); 0 keeps the rate
+    /// constant. See `train::schedule`.
+    #[config(default = 0)]
+    pub lr_patience: usize,
+    /// Factor of each learning-rate reduction, in `(0, 1)`.
+    #[config(default = 0.5)]
+    pub lr_factor: f64,
+    /// With a plateau schedule, training stops once the rate falls below this.
+    #[config(default = 1e-5)]
+    pub min_lr: f64,
+    /// Standardise the continuous node attributes (`--use-node-attr`) with the mean and
+    /// standard deviation of each fold's training graphs, saved with the model.
+    #[config(default = true)]
+    pub standardize_attributes: bool,
     /// Clip each parameter's gradient to this L2 norm before the Adam step (0 disables it).
     #[config(default = 0.0)]
     pub grad_clip_norm: f64,
@@ -61,6 +76,18 @@ pub enum TrainingConfigError {
         /// The configured weight decay.
         weight_decay: f64,
     },
+    /// `lr_factor` is not in `(0, 1)`.
+    #[error("the learning-rate factor must lie in (0, 1), not {factor}")]
+    LrFactor {
+        /// The configured factor.
+        factor: f64,
+    },
+    /// `min_lr` is negative or not finite.
+    #[error("the minimum learning rate must be a non-negative number, not {min_lr}")]
+    MinLr {
+        /// The configured minimum.
+        min_lr: f64,
+    },
     /// `grad_clip_norm` is negative or not finite.
     #[error("the gradient clipping norm must be a non-negative number, not {norm}")]
     GradClipNorm {
@@ -94,6 +121,16 @@ impl TrainingConfig {
         if !non_negative(self.grad_clip_norm) {
             return Err(TrainingConfigError::GradClipNorm {
                 norm: self.grad_clip_norm,
+            });
+        }
+        if !(self.lr_factor > 0.0 && self.lr_factor < 1.0) {
+            return Err(TrainingConfigError::LrFactor {
+                factor: self.lr_factor,
+            });
+        }
+        if !non_negative(self.min_lr) {
+            return Err(TrainingConfigError::MinLr {
+                min_lr: self.min_lr,
             });
         }
         Ok(())
@@ -131,6 +168,16 @@ mod tests {
                 },
             ),
         ];
+        let cases = cases.into_iter().chain([
+            (
+                TrainingConfig::new().with_lr_factor(1.0),
+                TrainingConfigError::LrFactor { factor: 1.0 },
+            ),
+            (
+                TrainingConfig::new().with_min_lr(-1e-3),
+                TrainingConfigError::MinLr { min_lr: -1e-3 },
+            ),
+        ]);
         for (config, expected) in cases {
             assert_eq!(config.validate(), Err(expected));
         }

@@ -68,6 +68,20 @@ pub struct TrainArgs {
     /// Early stopping: epochs without a lower validation loss.
     #[arg(long, value_name = "N", default_value_t = 20)]
     pub patience: usize,
+    /// Learning rate on plateau: epochs without a lower validation loss before the rate is
+    /// multiplied by --lr-factor (0: constant rate). Training also stops below --min-lr.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub lr_patience: usize,
+    /// Factor of each learning-rate reduction, in (0, 1).
+    #[arg(long, value_name = "F", default_value_t = 0.5)]
+    pub lr_factor: f64,
+    /// With --lr-patience, training stops once the rate falls below this.
+    #[arg(long, value_name = "LR", default_value_t = 1e-5)]
+    pub min_lr: f64,
+    /// Keep --use-node-attr attributes in their raw units (default: standardised with the
+    /// statistics of each fold's training graphs).
+    #[arg(long)]
+    pub raw_attributes: bool,
     /// Threads training on shards of each batch in parallel (default: the CPU cores for
     /// ndarray and flex, 1 for wgpu). Same gradients up to float rounding.
     #[arg(long, value_name = "N")]
@@ -105,7 +119,7 @@ pub struct EvalArgs {
     /// TU dataset by name instead of a folder.
     #[arg(long, value_name = "NAME", conflicts_with = "data_dir")]
     pub dataset: Option<String>,
-    /// Keep TU node attributes (must match training).
+    /// Keep TU node attributes (also implied by a checkpoint trained with them).
     #[arg(long)]
     pub use_node_attr: bool,
     /// Graphs per batch.
@@ -186,6 +200,10 @@ impl TrainArgs {
             .with_batch_size(self.batch_size)
             .with_weight_decay(self.weight_decay)
             .with_patience(self.patience)
+            .with_lr_patience(self.lr_patience)
+            .with_lr_factor(self.lr_factor)
+            .with_min_lr(self.min_lr)
+            .with_standardize_attributes(!self.raw_attributes)
             .with_grad_clip_norm(self.grad_clip)
             .with_seed(self.seed)
             .with_threads(self.threads())

@@ -180,6 +180,11 @@ fn check_train(args: &TrainArgs) -> Result<(), CliError> {
             args.grad_clip
         )));
     }
+    // The settings the flags above do not cover (--lr-factor, --min-lr), named as
+    // `TrainingConfig` names them.
+    if let Err(e) = args.training().validate() {
+        return Err(CliError::usage(format!("error: {e}")));
+    }
     if let Some(k) = args.folds
         && k < 2
     {
@@ -288,6 +293,8 @@ mod tests {
             &["--batch-size", "0"],
             &["--threads", "0"],
             &["--threads", "two"],
+            &["--lr-factor", "1.5"],
+            &["--min-lr", "-1"],
         ] {
             let err = train(bad).expect_err(&format!("{bad:?} should be refused"));
             assert_eq!(err.code, 2, "{bad:?}: {}", err.message);

@@ -7,7 +7,7 @@ use gnn_datasets::GraphDataset;
 
 use super::{CommandError, load_dataset};
 use crate::cli::{BackendArg, EvalArgs};
-use crate::train::{evaluate, load_model};
+use crate::train::{Preprocessing, evaluate, load_model};
 
 /// Loads the model of `args.checkpoint` and prints its accuracy and loss on the dataset.
 ///
@@ -15,13 +15,16 @@ use crate::train::{evaluate, load_model};
 /// A dataset that cannot be read, a model that cannot be loaded or does not fit the dataset,
 /// or `--backend wgpu` without the `wgpu` feature.
 pub fn execute(args: &EvalArgs) -> Result<(), CommandError> {
-    let (name, dataset) = load_dataset(
+    // The checkpoint says whether training read the attributes and how it scaled them.
+    let preprocessing = Preprocessing::load(&args.checkpoint)?;
+    let (name, _, dataset) = load_dataset(
         args.dataset.as_deref(),
         args.data_dir.as_deref(),
-        args.use_node_attr,
+        args.use_node_attr || preprocessing.use_node_attributes,
         0,
         0,
     )?;
+    let dataset = preprocessing.apply(dataset)?;
     match args.backend {
         BackendArg::Flex => eval_on::<Flex>(args, &name, &dataset),
         BackendArg::Ndarray => eval_on::<NdArray<f32>>(args, &name, &dataset),

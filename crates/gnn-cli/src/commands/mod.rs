@@ -16,6 +16,7 @@ pub mod train;
 
 use std::path::{Path, PathBuf};
 
+use gnn_core::Graph;
 use gnn_datasets::{
     DataError, DatasetSource, GraphDataset, TuDataset, TuOptions, ba_2motifs, load_tu_dir,
 };
@@ -80,37 +81,83 @@ pub fn execute(command: Command) -> Result<(), CommandError> {
     }
 }
 
-/// Loads the dataset the arguments name: the TU folder `data_dir`, else the TU dataset `dataset`
-/// from the cache (downloaded when missing), else `builtin_graphs` graphs of the built-in
-/// BA-2Motifs generated with `seed`. Returns the dataset's name with its graphs.
+/// Graphs as a command reads them, before they become a [`GraphDataset`] (which needs labels).
+#[derive(Debug, Clone)]
+pub struct LoadedGraphs {
+    /// The dataset's name.
+    pub name: String,
+    /// The graphs, in file order (without labels for a TU folder without graph labels).
+    pub graphs: Vec<Graph>,
+    /// Leading node feature columns that are continuous attributes (`--use-node-attr`).
+    pub attribute_columns: usize,
+    /// Number of classes of the labels (0 without labels).
+    pub num_classes: usize,
+}
+
+impl LoadedGraphs {
+    /// The labelled dataset training and evaluation need.
+    ///
+    /// # Errors
+    /// [`CommandError::Data`] for a graph without a label.
+    pub fn into_dataset(self) -> Result<(String, usize, GraphDataset), CommandError> {
+        let dataset = GraphDataset::new(self.graphs)?.with_num_classes(self.num_classes)?;
+        Ok((self.name, self.attribute_columns, dataset))
+    }
+}
+
+/// Loads the graphs the arguments name: the TU folder `data_dir`, else the TU dataset
+/// `dataset` from the cache (downloaded when missing), else `builtin_graphs` graphs of the
+/// built-in BA-2Motifs generated with `seed`.
 ///
 /// # Errors
 /// [`CommandError::Data`] for a dataset that cannot be read, downloaded or generated.
-pub fn load_dataset(
+pub fn load_graphs(
     dataset: Option<&str>,
     data_dir: Option<&Path>,
     use_node_attr: bool,
     builtin_graphs: usize,
     seed: u64,
-) -> Result<(String, GraphDataset), CommandError> {
+) -> Result<LoadedGraphs, CommandError> {
     let options = TuOptions::default().with_node_attributes(use_node_attr);
-    let tu =
-        |loaded: Result<TuDataset, DataError>| -> Result<(String, GraphDataset), CommandError> {
-            let tu = loaded?;
-            let name = tu.name().to_string();
-            let graphs = GraphDataset::try_from(tu)?;
-            Ok((name, graphs))
-        };
+    let tu = |loaded: Result<TuDataset, DataError>| -> Result<LoadedGraphs, CommandError> {
+        let tu = loaded?;
+        Ok(LoadedGraphs {
+            name: tu.name().to_string(),
+            attribute_columns: tu.num_node_attributes(),
+            num_classes: tu.num_classes(),
+            graphs: tu.into_graphs(),
+        })
+    };
     match (dataset, data_dir) {
         (_, Some(dir)) => tu(load_tu_dir(dir, &options)),
         (Some(name), None) => {
             tu(DatasetSource::from_env().and_then(|source| source.load(name, &options)))
         }
         (None, None) => {
-            let graphs = GraphDataset::new(ba_2motifs(builtin_graphs, seed))?;
-            Ok((DEFAULT_DATASET.to_string(), graphs))
+            let graphs = ba_2motifs(builtin_graphs, seed);
+            let num_classes = GraphDataset::new(graphs.clone())?.num_classes();
+            Ok(LoadedGraphs {
+                name: DEFAULT_DATASET.to_string(),
+                graphs,
+                attribute_columns: 0,
+                num_classes,
+            })
         }
     }
+}
+
+/// [`load_graphs`] as a labelled dataset: its name, its attribute columns and its graphs.
+///
+/// # Errors
+/// As [`load_graphs`], and [`CommandError::Data`] for a graph without a label.
+pub fn load_dataset(
+    dataset: Option<&str>,
+    data_dir: Option<&Path>,
+    use_node_attr: bool,
+    builtin_graphs: usize,
+    seed: u64,
+) -> Result<(String, usize, GraphDataset), CommandError> {
+    load_graphs(dataset, data_dir, use_node_attr, builtin_graphs, seed)?.into_dataset()
 }
 
 #[cfg(test)]
@@ -119,7 +166,7 @@ mod tests {
 
     #[test]
     fn no_dataset_means_the_builtin_one_and_errors_read_as_before() {
-        let (name, dataset) = load_dataset(None, None, false, 20, 0).expect("generated");
+        let (name, _, dataset) = load_dataset(None, None, false, 20, 0).expect("generated");
         assert_eq!(
             (name.as_str(), dataset.graphs().len()),
             (DEFAULT_DATASET, 20)

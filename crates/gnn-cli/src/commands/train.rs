@@ -21,7 +21,7 @@ use crate::train::{self, RunSpec};
 /// A dataset or split file that cannot be read, an empty dataset, a training failure, or
 /// `--backend wgpu` without the `wgpu` feature.
 pub fn execute(args: &TrainArgs) -> Result<(), CommandError> {
-    let (name, dataset) = load_dataset(
+    let (name, attribute_columns, dataset) = load_dataset(
         args.dataset.as_deref(),
         args.data_dir.as_deref(),
         args.use_node_attr,
@@ -64,6 +64,11 @@ pub fn execute(args: &TrainArgs) -> Result<(), CommandError> {
     let spec = RunSpec {
         dataset_name: name,
         dataset,
+        attribute_columns: if args.use_node_attr {
+            attribute_columns
+        } else {
+            0
+        },
         folds,
         classifier,
         training,

@@ -11,9 +11,8 @@ use burn::optim::AdamConfig;
 use burn::optim::decay::WeightDecayConfig;
 use burn::optim::grad_clipping::GradientClippingConfig;
 use burn::tensor::backend::{AutodiffBackend, Backend};
-use burn::train::metric::store::{Aggregate, Direction, Split};
 use burn::train::metric::{AccuracyMetric, LossMetric};
-use burn::train::{Learner, MetricEarlyStoppingStrategy, StoppingCondition, SupervisedTraining};
+use burn::train::{Learner, SupervisedTraining};
 use gnn_core::{Graph, GraphBatch, host};
 use gnn_datasets::{GraphBatcher, GraphDataset};
 use gnn_models::train::{ShardedBatch, ShardedGraphBatcher, classification_step};
@@ -22,6 +21,7 @@ use gnn_models::{Classifier, ClassifierConfig};
 use super::checkpoint::{Recorder, save_model, select_checkpoint};
 use super::error::{SplitPart, TrainError, io_error};
 use super::renderer::EpochRenderer;
+use super::schedule::{Plateau, PlateauSettings};
 use crate::config::TrainingConfig;
 use crate::report::{EpochRecord, FoldReport, epoch_times, median};
 
@@ -116,7 +116,8 @@ pub struct FoldData {
 /// model (lowest validation loss among the kept checkpoints), saved as `dir/model.mpk`.
 ///
 /// Adam with weight decay, checkpoints of the last epochs and of the best validation loss,
-/// early stopping on the validation loss, one progress line per epoch when `verbose` (from
+/// early stopping on the validation loss and the learning rate on its plateaus
+/// ([`schedule`](super::schedule)), one progress line per epoch when `verbose` (from
 /// [`EpochRenderer`]).
 ///
 /// # Errors
@@ -181,23 +182,16 @@ pub fn train_fold<B: AutodiffBackend>(
         String::new()
     };
     let renderer = EpochRenderer::new(history.clone(), label, training.epochs, verbose);
-    let early_stopping = MetricEarlyStoppingStrategy::new(
-        &LossMetric::<B>::new(),
-        Aggregate::Mean,
-        Direction::Lowest,
-        Split::Valid,
-        StoppingCondition::NoImprovementSince {
-            n_epochs: training.patience.max(1),
-        },
-    );
+    // Early stopping and the learning rate on plateau share one state (see `schedule`).
+    let plateau = Plateau::new(PlateauSettings::from(training));
     let result = SupervisedTraining::new(dir, train_loader, valid_loader)
         .metrics((AccuracyMetric::new(), LossMetric::new()))
         .with_file_checkpointer(Recorder::new())
-        .early_stopping(early_stopping)
+        .early_stopping(plateau.stopping())
         .with_application_logger(None)
         .num_epochs(training.epochs)
         .renderer(renderer)
-        .launch(Learner::new(model, optim, training.lr));
+        .launch(Learner::new(model, optim, plateau.scheduler()));
 
     let history: Vec<EpochRecord> = history.lock().map(|h| h.clone()).unwrap_or_default();
     let (model, selected_epoch) =

@@ -1,5 +1,6 @@
 //! A whole run: every fold of a dataset ([`run`], described by a [`RunSpec`]), then
 //! `metrics.json` (written after each fold), the first fold's model and the training curves.
+//! Each fold's graphs are prepared by a [`Preprocessing`] fitted on its training graphs.
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -11,6 +12,7 @@ use gnn_models::ClassifierConfig;
 use super::checkpoint::save_model;
 use super::error::{TrainError, io_error};
 use super::fold::{FoldData, check_data, train_fold};
+use super::preprocess::Preprocessing;
 use crate::config::TrainingConfig;
 use crate::plot::plot_training_curves;
 use crate::report::RunReport;
@@ -21,6 +23,10 @@ pub struct RunSpec {
     pub dataset_name: String,
     /// The graphs.
     pub dataset: GraphDataset,
+    /// Leading node feature columns that are continuous attributes (`--use-node-attr`; 0
+    /// without): standardised per fold with the training graphs' statistics when
+    /// [`TrainingConfig::standardize_attributes`] is on, and recorded with the models.
+    pub attribute_columns: usize,
     /// The splits, one per fold.
     pub folds: Vec<Fold>,
     /// The classifier (its `d_input` and `num_classes` must fit the dataset).
@@ -71,12 +77,19 @@ pub fn run<B: AutodiffBackend>(
     };
     for (k, fold) in spec.folds.iter().enumerate() {
         let (train, valid, test) = spec.dataset.split(fold)?;
+        // Statistics of this fold's training graphs only: the others must not leak into them.
+        let preprocessing = Preprocessing::fit(
+            &train,
+            spec.attribute_columns > 0,
+            spec.attribute_columns,
+            spec.training.standardize_attributes,
+        )?;
         let data = FoldData {
             fold: k,
             folds: spec.folds.len(),
-            train,
-            valid,
-            test,
+            train: preprocessing.apply(train)?,
+            valid: preprocessing.apply(valid)?,
+            test: preprocessing.apply(test)?,
         };
         let dir = spec.out.join(format!("fold-{k}"));
         let (fold_report, model) = train_fold::<B>(
@@ -102,8 +115,10 @@ pub fn run<B: AutodiffBackend>(
                 fold_report.seconds_per_epoch
             );
         }
+        preprocessing.save(&dir)?;
         if k == 0 {
             save_model(model, &spec.classifier, &spec.out)?;
+            preprocessing.save(&spec.out)?;
         }
         report.fold_results.push(fold_report);
         report.summarise();
