@@ -1,4 +1,5 @@
-//! The arguments of each subcommand (`gnn train`, `gnn eval`, `gnn select`) and what
+//! The arguments of each subcommand (`gnn train`, `gnn eval`, `gnn predict`, `gnn select`)
+//! and what
 //! `gnn train`'s arguments describe: a classifier and its training settings.
 
 use std::path::PathBuf;
@@ -122,6 +123,33 @@ pub struct EvalArgs {
     /// Keep TU node attributes (also implied by a checkpoint trained with them).
     #[arg(long)]
     pub use_node_attr: bool,
+    /// Graphs per batch.
+    #[arg(long, value_name = "B", default_value_t = 60)]
+    pub batch_size: usize,
+    /// Tensor backend.
+    #[arg(long, value_enum, default_value_t = BackendArg::Flex)]
+    pub backend: BackendArg,
+}
+
+/// Arguments of `gnn predict`.
+#[derive(Debug, Clone, Args)]
+pub struct PredictArgs {
+    /// Folder of a saved model (model.json + model.mpk): a run's `--out` or one of its fold-K.
+    #[arg(long, value_name = "DIR")]
+    pub checkpoint: PathBuf,
+    /// TU dataset folder to predict on (every graph; NAME_graph_labels.txt may be absent).
+    #[arg(long, value_name = "DIR", required_unless_present = "dataset")]
+    pub data_dir: Option<PathBuf>,
+    /// TU dataset by name instead of a folder.
+    #[arg(long, value_name = "NAME", conflicts_with = "data_dir")]
+    pub dataset: Option<String>,
+    /// Keep TU node attributes (also implied by a checkpoint trained with them).
+    #[arg(long)]
+    pub use_node_attr: bool,
+    /// Write the predictions to this file: JSON for a `.json` name, else CSV
+    /// [default: CSV to stdout].
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
     /// Graphs per batch.
     #[arg(long, value_name = "B", default_value_t = 60)]
     pub batch_size: usize,

@@ -6,14 +6,15 @@
 //!
 //! - [`values`]: the values of the enumerated flags ([`ModelArg`], [`ConvArg`], [`ReadoutArg`],
 //!   [`BackendArg`]);
-//! - [`args`]: the arguments of each subcommand ([`TrainArgs`], [`EvalArgs`], [`SelectArgs`]).
+//! - [`args`]: the arguments of each subcommand ([`TrainArgs`], [`EvalArgs`], [`PredictArgs`],
+//!   [`SelectArgs`]).
 
 pub mod args;
 pub mod values;
 
 use clap::{Parser, Subcommand};
 
-pub use args::{EvalArgs, SelectArgs, TrainArgs};
+pub use args::{EvalArgs, PredictArgs, SelectArgs, TrainArgs};
 pub use values::{BackendArg, ConvArg, ModelArg, ReadoutArg};
 
 /// Name of the built-in default dataset.
@@ -38,6 +39,8 @@ pub enum Command {
     Train(TrainArgs),
     /// Evaluate a saved model on a TU dataset.
     Eval(EvalArgs),
+    /// Predict the class of every graph of a TU dataset with a saved model (CSV or JSON).
+    Predict(PredictArgs),
     /// List the known TU datasets and which are cached.
     Datasets,
     /// Model selection: per fold, the run with the best validation accuracy; reports the
@@ -97,6 +100,10 @@ where
     match &cli.command {
         Command::Train(args) => check_train(args)?,
         Command::Eval(args) => {
+            check_backend(args.backend)?;
+            positive("--batch-size", args.batch_size)?;
+        }
+        Command::Predict(args) => {
             check_backend(args.backend)?;
             positive("--batch-size", args.batch_size)?;
         }
@@ -307,6 +314,22 @@ mod tests {
         assert_eq!((err.code, err.message.lines().count()), (2, 1));
         assert_eq!(parse(["gnn", "--help"]).expect_err("help").code, 0);
         assert_eq!(parse(["gnn"]).expect_err("no subcommand").code, 2);
+        let err = parse(["gnn", "predict", "--checkpoint", "c"]).expect_err("no data");
+        assert_eq!((err.code, err.message.lines().count()), (2, 1));
+        let err = parse(["gnn", "predict", "--data-dir", "d"]).expect_err("no checkpoint");
+        assert_eq!((err.code, err.message.lines().count()), (2, 1));
+        let err = parse([
+            "gnn",
+            "predict",
+            "--checkpoint",
+            "c",
+            "--data-dir",
+            "d",
+            "--batch-size",
+            "0",
+        ])
+        .expect_err("empty batches");
+        assert_eq!((err.code, err.message.lines().count()), (2, 1));
         let err = parse(["gnn", "select"]).expect_err("no run");
         assert_eq!((err.code, err.message.lines().count()), (2, 1));
     }

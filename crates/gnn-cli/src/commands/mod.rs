@@ -3,6 +3,8 @@
 //!
 //! - [`train`]: `gnn train`, a run of every fold ([`crate::train::run()`]) on the chosen backend;
 //! - [`eval`]: `gnn eval`, a saved model on a dataset;
+//! - [`predict`]: `gnn predict`, a saved model's class probabilities for every graph (CSV or
+//!   JSON), labels not needed;
 //! - [`datasets`]: `gnn datasets`, the built-in and cached datasets;
 //! - [`select`]: `gnn select`, per-fold model selection over runs.
 //!
@@ -11,6 +13,7 @@
 
 pub mod datasets;
 pub mod eval;
+pub mod predict;
 pub mod select;
 pub mod train;
 
@@ -76,6 +79,7 @@ pub fn execute(command: Command) -> Result<(), CommandError> {
     match command {
         Command::Train(args) => train::execute(&args),
         Command::Eval(args) => eval::execute(&args),
+        Command::Predict(args) => predict::execute(&args),
         Command::Datasets => datasets::execute(),
         Command::Select(args) => select::execute(&args),
     }
