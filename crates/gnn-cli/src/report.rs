@@ -93,8 +93,21 @@ pub struct RunReport {
     pub classifier: ClassifierConfig,
     /// The training configuration.
     pub training: TrainingConfig,
+    /// Graphs left out by `--max-nodes` (none in runs written before the flag).
+    #[serde(default)]
+    pub left_out: LeftOut,
     /// Each fold.
     pub fold_results: Vec<FoldReport>,
+}
+
+/// The graphs a run left out for their size (`gnn train --max-nodes`), from every fold's
+/// training, validation and test sets.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LeftOut {
+    /// The cap: graphs with more nodes were left out (`None`: no cap).
+    pub max_nodes: Option<usize>,
+    /// Positions of the graphs left out, in the dataset.
+    pub graphs: Vec<usize>,
 }
 
 /// Reads a model configuration as written now (`{"Hierarchical": {...}}`, one key per model
@@ -207,6 +220,7 @@ pub(crate) mod tests {
             seed: 7,
             classifier: HierarchicalClassifierConfig::new(8, 2).into(),
             training: TrainingConfig::new(),
+            left_out: LeftOut::default(),
             fold_results,
         }
     }

@@ -30,6 +30,10 @@ pub struct TrainArgs {
     /// Keep TU node attributes (PyG's use_node_attr).
     #[arg(long)]
     pub use_node_attr: bool,
+    /// Leave out graphs with more than N nodes from every fold (dense models allocate
+    /// [batch, N_max, N_max]); how many are left out is printed and recorded in metrics.json.
+    #[arg(long, value_name = "N")]
+    pub max_nodes: Option<usize>,
     /// Pooling architecture.
     #[arg(long, value_enum, default_value_t = ModelArg::Topk)]
     pub model: ModelArg,

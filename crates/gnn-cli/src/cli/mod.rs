@@ -150,6 +150,9 @@ fn check_train(args: &TrainArgs) -> Result<(), CliError> {
     if let Some(threads) = args.threads {
         positive("--threads", threads)?;
     }
+    if let Some(max_nodes) = args.max_nodes {
+        positive("--max-nodes", max_nodes)?;
+    }
     if args.hidden < 2 {
         return Err(CliError::usage(
             "error: --hidden must be at least 2 (the head halves it)",
@@ -301,6 +304,7 @@ mod tests {
             &["--threads", "0"],
             &["--threads", "two"],
             &["--lr-factor", "1.5"],
+            &["--max-nodes", "0"],
             &["--min-lr", "-1"],
         ] {
             let err = train(bad).expect_err(&format!("{bad:?} should be refused"));

@@ -10,7 +10,7 @@ use gnn_datasets::{
 
 use super::{CommandError, load_dataset};
 use crate::cli::{BackendArg, TrainArgs};
-use crate::report::RunReport;
+use crate::report::{LeftOut, RunReport};
 use crate::train::{self, RunSpec};
 
 /// Trains every fold the arguments describe, printing a header, one line per epoch and per
@@ -32,6 +32,21 @@ pub fn execute(args: &TrainArgs) -> Result<(), CommandError> {
         return Err(CommandError::EmptyDataset { name });
     }
     let folds = folds(args, &dataset)?;
+    let (folds, left_out) = leave_out_large_graphs(folds, &dataset, args.max_nodes);
+    if let Some(cap) = left_out.max_nodes {
+        // Printed even with --quiet: graphs are never dropped silently.
+        let largest = dataset
+            .graphs()
+            .iter()
+            .map(|g| g.num_nodes())
+            .max()
+            .unwrap_or(0);
+        println!(
+            "{name}: --max-nodes {cap} leaves out {} of {} graphs (more than {cap} nodes; the largest has {largest}) from every fold's training, validation and test sets",
+            left_out.graphs.len(),
+            dataset.graphs().len(),
+        );
+    }
     let classifier = args.classifier(dataset.num_features(), dataset.num_classes().max(2));
     let out = args.out.clone().unwrap_or_else(|| {
         PathBuf::from("runs").join(format!(
@@ -70,6 +85,7 @@ pub fn execute(args: &TrainArgs) -> Result<(), CommandError> {
             0
         },
         folds,
+        left_out,
         classifier,
         training,
         out: out.clone(),
@@ -119,6 +135,39 @@ fn run_wgpu(_spec: &RunSpec) -> Result<RunReport, CommandError> {
     Err(CommandError::NoWgpu)
 }
 
+/// The folds without the graphs of more than `max_nodes` nodes, and which graphs those are.
+pub fn leave_out_large_graphs(
+    folds: Vec<Fold>,
+    dataset: &GraphDataset,
+    max_nodes: Option<usize>,
+) -> (Vec<Fold>, LeftOut) {
+    let Some(cap) = max_nodes else {
+        return (folds, LeftOut::default());
+    };
+    let graphs = dataset.graphs();
+    let keep = |indices: Vec<usize>| -> Vec<usize> {
+        indices
+            .into_iter()
+            .filter(|&i| graphs[i].num_nodes() <= cap)
+            .collect()
+    };
+    let left_out = LeftOut {
+        max_nodes: Some(cap),
+        graphs: (0..graphs.len())
+            .filter(|&i| graphs[i].num_nodes() > cap)
+            .collect(),
+    };
+    let folds = folds
+        .into_iter()
+        .map(|fold| Fold {
+            train: keep(fold.train),
+            valid: keep(fold.valid),
+            test: keep(fold.test),
+        })
+        .collect();
+    (folds, left_out)
+}
+
 /// The folds of the run: from `--splits` (a split file or a folder of index files), else
 /// `--folds K` stratified folds, else one stratified 80/10/10 split; each with a validation
 /// set (see [`with_validation`]).
@@ -161,6 +210,29 @@ pub fn with_validation(fold: Fold, labels: &[usize], seed: u64) -> Result<Fold, 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn max_nodes_leaves_large_graphs_out_of_every_part_and_names_them() {
+        let graphs = gnn_core::testing::tiny_graphs(10);
+        let dataset = GraphDataset::new(graphs).expect("dataset");
+        let fold = Fold {
+            train: (0..6).collect(),
+            valid: vec![6, 7],
+            test: vec![8, 9],
+        };
+        // tiny_graphs: graph g has 1 + g % 7 nodes, so 4, 5, 6 have more than 4.
+        let (folds, left_out) = leave_out_large_graphs(vec![fold.clone()], &dataset, Some(4));
+        assert_eq!(left_out.max_nodes, Some(4));
+        assert_eq!(left_out.graphs, vec![4, 5, 6]);
+        assert_eq!(folds[0].train, vec![0, 1, 2, 3]);
+        assert_eq!(folds[0].valid, vec![7]);
+        assert_eq!(folds[0].test, vec![8, 9]);
+        let (same, none) = leave_out_large_graphs(vec![fold.clone()], &dataset, None);
+        assert_eq!(
+            (same[0].train.clone(), none),
+            (fold.train, LeftOut::default())
+        );
+    }
 
     #[test]
     fn folds_without_validation_get_a_tenth_of_the_training_graphs() {

@@ -15,7 +15,7 @@ use super::fold::{FoldData, check_data, train_fold};
 use super::preprocess::Preprocessing;
 use crate::config::TrainingConfig;
 use crate::plot::plot_training_curves;
-use crate::report::RunReport;
+use crate::report::{LeftOut, RunReport};
 
 /// Everything a run needs besides the backend.
 pub struct RunSpec {
@@ -27,6 +27,8 @@ pub struct RunSpec {
     /// without): standardised per fold with the training graphs' statistics when
     /// [`TrainingConfig::standardize_attributes`] is on, and recorded with the models.
     pub attribute_columns: usize,
+    /// Graphs the folds no longer hold because of their size (`--max-nodes`), for the report.
+    pub left_out: LeftOut,
     /// The splits, one per fold.
     pub folds: Vec<Fold>,
     /// The classifier (its `d_input` and `num_classes` must fit the dataset).
@@ -73,6 +75,7 @@ pub fn run<B: AutodiffBackend>(
         seed: spec.training.seed,
         classifier: spec.classifier.clone(),
         training: spec.training.clone(),
+        left_out: spec.left_out.clone(),
         fold_results: Vec::new(),
     };
     for (k, fold) in spec.folds.iter().enumerate() {
