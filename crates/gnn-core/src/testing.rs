@@ -61,6 +61,10 @@ macro_rules! autodiff_backend_tests {
     };
 }
 
+pub mod fuzz;
+
+pub use fuzz::{FuzzReport, Outcome, fuzz, fuzz_cases};
+
 use burn::backend::{Autodiff, NdArray};
 use burn::tensor::{Tensor, TensorData, backend::Backend};
 

@@ -50,6 +50,8 @@ use crate::transforms::{Coalesce, Compose, GraphTransform, RemoveSelfLoops, out_
 mod assemble;
 mod dataset;
 mod features;
+#[cfg(test)]
+mod fuzz;
 mod read;
 mod table;
 #[cfg(test)]
