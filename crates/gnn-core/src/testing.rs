@@ -1,4 +1,5 @@
-//! Running one generic test body on every backend this build enables.
+//! Running one generic test body on every backend this build enables, and fuzzing the
+//! boundaries where data enters ([`fuzz`]: bounded property tests over arbitrary inputs).
 //!
 //! A test is written once as a generic function, then instantiated per backend:
 //!

@@ -24,7 +24,7 @@ pub const FUZZ_CASES: &str = "FUZZ_CASES";
 /// run is reproducible and another seed explores other inputs.
 pub const FUZZ_SEED: &str = "FUZZ_SEED";
 /// The seed used when [`FUZZ_SEED`] is not set.
-pub const DEFAULT_SEED: u64 = 0x5eed_0f_f022;
+pub const DEFAULT_SEED: u64 = 2026;
 /// How long one input may run before the watchdog calls it a hang.
 pub const CASE_TIME_LIMIT: Duration = Duration::from_secs(30);
 
@@ -57,6 +57,9 @@ pub struct FuzzReport {
     /// Inputs that gave a typed error.
     pub rejected: usize,
 }
+
+/// The input running now, and since when (the watchdog's view of the worker).
+type Current<V> = Option<(Instant, V)>;
 
 fn env_number(name: &str) -> Option<u64> {
     let value = std::env::var(name).ok()?;
@@ -106,7 +109,7 @@ where
         ..Config::default()
     };
     let counts = Arc::new([AtomicUsize::new(0), AtomicUsize::new(0)]);
-    let current: Arc<Mutex<Option<(Instant, S::Value)>>> = Arc::new(Mutex::new(None));
+    let current: Arc<Mutex<Current<S::Value>>> = Arc::new(Mutex::new(None));
     let (done, finished) = mpsc::channel();
     let start = Instant::now();
     {

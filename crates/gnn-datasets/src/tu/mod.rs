@@ -34,7 +34,10 @@
 //!   with no node feature at all (IMDB-BINARY, IMDB-MULTI, REDDIT-BINARY, COLLAB) gets one-hot
 //!   degrees by default, see [`TuOptions::degree_features`].
 //!
-//! Every malformed input gives a [`DataError`] naming the file and the 1-based line.
+//! Every malformed input gives a [`DataError`] naming the file and the 1-based line. A fuzz test
+//! (`tu::fuzz`, see the README's "Robustness") writes arbitrary bytes and mutated valid files
+//! as every file of a dataset and checks that reading gives a consistent dataset or an error,
+//! never a panic.
 //!
 //! [`load_tu`] runs in three phases, one submodule each: the files are read into checked tables
 //! (`read`, with the text parser in `table` and the one-hot columns in `features`), cut into
