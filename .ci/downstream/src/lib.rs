@@ -9,7 +9,8 @@ use gnn_pool::{PoolError, Selection, TopKPooling, TopKPoolingConfig};
 /// One TopK pooling and a mean readout.
 ///
 /// # Errors
-/// [`PoolError`] for an invalid ratio.
+/// [`PoolError`] for an invalid ratio (the readout cannot fail here: `x` and the segments come
+/// from one batch).
 pub fn pool_and_read<B: Backend>(
     graphs: GraphBatch<B>,
     ratio: f64,
@@ -18,8 +19,5 @@ pub fn pool_and_read<B: Backend>(
     let pool: TopKPooling<B> =
         TopKPoolingConfig::new(graphs.num_features(), Selection::Ratio(ratio)).init(&device)?;
     let pooled = pool.forward(graphs);
-    Ok(global_mean_pool(
-        pooled.graphs.x().clone(),
-        pooled.graphs.segments(),
-    ))
+    global_mean_pool(pooled.graphs.x().clone(), pooled.graphs.segments())
 }

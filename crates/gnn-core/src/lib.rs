@@ -12,8 +12,9 @@
 //!   backend's precision, guards for tensors without elements), each with its removal condition.
 //!
 //! Cargo features (none on by default; the library itself needs no backend):
-//! - `testing`: the `testing` module, backend-generic test macros and a float64 finite-difference
-//!   gradient check for crates built on this one (brings NdArray and Flex);
+//! - `testing`: the `testing` module, backend-generic test macros, a float64 finite-difference
+//!   gradient check and bounded fuzzing (`testing::fuzz`, on proptest) for crates built on this
+//!   one (brings NdArray and Flex);
 //! - `test-wgpu`: the same tests on Wgpu too;
 //! - `cpu-settings`: `cpu`, process-wide CPU settings for a training program.
 #![warn(missing_docs)]

@@ -1,4 +1,5 @@
-//! Running one generic test body on every backend this build enables.
+//! Running one generic test body on every backend this build enables, and fuzzing the
+//! boundaries where data enters ([`fuzz`]: bounded property tests over arbitrary inputs).
 //!
 //! A test is written once as a generic function, then instantiated per backend:
 //!
@@ -60,6 +61,10 @@ macro_rules! autodiff_backend_tests {
         }
     };
 }
+
+pub mod fuzz;
+
+pub use fuzz::{FuzzReport, Outcome, fuzz, fuzz_cases};
 
 use burn::backend::{Autodiff, NdArray};
 use burn::tensor::{Tensor, TensorData, backend::Backend};

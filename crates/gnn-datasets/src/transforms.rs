@@ -227,6 +227,10 @@ impl EdgeBuilder {
 /// every edge, so after [`RemoveSelfLoops`] and [`Coalesce`] it is the number of neighbours.
 /// Unlike PyG, which fails on a larger degree, a degree above `max_degree` lands in the last of
 /// the `max_degree + 1` buckets.
+///
+/// `max_degree + 1` may be at most [`MAX_ONE_HOT_WIDTH`](crate::MAX_ONE_HOT_WIDTH), as for label
+/// columns; a larger `max_degree` is a [`DataError::InvalidConfig`] (it would allocate that
+/// many features per node).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct OneHotDegree {
     /// The last bucket; degrees `>= max_degree` land in it.
@@ -235,6 +239,15 @@ pub struct OneHotDegree {
 
 impl GraphTransform for OneHotDegree {
     fn apply(&self, graph: Graph) -> Result<Graph> {
+        if self.max_degree >= crate::MAX_ONE_HOT_WIDTH {
+            return Err(DataError::InvalidConfig {
+                message: format!(
+                    "OneHotDegree: max_degree {} needs more than {} one-hot features per node",
+                    self.max_degree,
+                    crate::MAX_ONE_HOT_WIDTH
+                ),
+            });
+        }
         let width = self.max_degree + 1;
         append_per_node(graph, width, |degree, out| {
             let start = out.len();
@@ -306,10 +319,11 @@ pub enum DegreeFeatures {
 }
 
 impl DegreeFeatures {
-    /// Number of features this transform appends.
+    /// Number of features this transform appends (saturating at `usize::MAX`; applying a
+    /// `max_degree` that wide is an error, see [`OneHotDegree`]).
     pub fn width(&self) -> usize {
         match self {
-            Self::OneHot { max_degree } => max_degree + 1,
+            Self::OneHot { max_degree } => max_degree.saturating_add(1),
             Self::Scalar => 1,
         }
     }
@@ -444,6 +458,31 @@ mod tests {
         assert_eq!(
             DegreeFeatures::OneHot { max_degree: 2 }.apply(g).unwrap(),
             one_hot
+        );
+    }
+
+    /// Found by `tu::fuzz`: `max_degree + 1` overflowed (a panic) at `usize::MAX`, and a huge
+    /// `max_degree` allocated that many features per node.
+    #[test]
+    fn one_hot_degree_wider_than_the_one_hot_limit_is_an_error() {
+        for max_degree in [crate::MAX_ONE_HOT_WIDTH, 1 << 40, usize::MAX] {
+            let err = OneHotDegree { max_degree }.apply(messy()).unwrap_err();
+            assert!(matches!(err, DataError::InvalidConfig { .. }), "{err:?}");
+            assert!(err.to_string().contains("max_degree"), "{err}");
+        }
+        assert_eq!(
+            DegreeFeatures::OneHot {
+                max_degree: usize::MAX
+            }
+            .width(),
+            usize::MAX
+        );
+        let widest = OneHotDegree {
+            max_degree: crate::MAX_ONE_HOT_WIDTH - 1,
+        };
+        assert_eq!(
+            widest.apply(messy()).unwrap().num_features(),
+            messy().num_features() + crate::MAX_ONE_HOT_WIDTH
         );
     }
 

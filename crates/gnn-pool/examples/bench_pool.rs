@@ -22,7 +22,7 @@ use burn::tensor::backend::{AutodiffBackend, Backend};
 use burn::tensor::{Int, Tensor, TensorData};
 use clap::{Parser, ValueEnum};
 use gnn_core::GraphBatch;
-use gnn_pool::readout::{global_add_pool, global_max_pool, global_mean_pool};
+use gnn_pool::GlobalPool;
 use gnn_pool::{SagPoolingConfig, Selection, TopKPoolingConfig};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -189,9 +189,9 @@ fn run_op<B: Backend>(
     match name {
         "topk_pool_r0.5" => topk.forward(graphs).graphs.x().clone(),
         "sag_pool_r0.5" => sag.forward(graphs).graphs.x().clone(),
-        "global_mean_pool" => global_mean_pool(graphs.x().clone(), graphs.segments()),
-        "global_max_pool" => global_max_pool(graphs.x().clone(), graphs.segments()),
-        _ => global_add_pool(graphs.x().clone(), graphs.segments()),
+        "global_mean_pool" => GlobalPool::Mean.apply_batch(&graphs),
+        "global_max_pool" => GlobalPool::Max.apply_batch(&graphs),
+        _ => GlobalPool::Add.apply_batch(&graphs),
     }
 }
 

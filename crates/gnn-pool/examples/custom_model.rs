@@ -50,9 +50,7 @@ impl<B: Backend> PathOrStar<B> {
     fn forward(&self, graphs: GraphBatch<B>) -> Tensor<B, 2> {
         let graphs = self.conv.forward_batch(graphs).map_x(relu);
         let pooled = self.pool.forward(graphs); // a smaller batch of graphs
-        let per_graph = self
-            .readout
-            .forward(pooled.graphs.x().clone(), pooled.graphs.segments());
+        let per_graph = self.readout.forward_batch(&pooled.graphs);
         self.head.forward(per_graph) // one row per graph
     }
 }

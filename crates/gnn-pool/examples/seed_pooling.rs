@@ -34,7 +34,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     // 1. One graph: global pooling maps it to one vector.
     let one = GraphBatch::<B>::from_graphs(&[path(3, 16, 0.0)], &device)?;
-    let pooled: Tensor<B, 2> = global_mean_pool(one.x().clone(), one.segments());
+    let pooled: Tensor<B, 2> = global_mean_pool(one.x().clone(), one.segments())?;
     println!(
         "1. one 3-node graph, 16 features      -> global mean pool {:?}",
         pooled.dims()
@@ -42,7 +42,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     // 2. A batch of two graphs: one vector per graph.
     let two = GraphBatch::<B>::from_graphs(&[path(3, 16, 0.0), path(2, 16, 100.0)], &device)?;
-    let pooled = global_mean_pool(two.x().clone(), two.segments());
+    let pooled = global_mean_pool(two.x().clone(), two.segments())?;
     println!(
         "2. batch of a 3-node and a 2-node graph -> global mean pool {:?}",
         pooled.dims()

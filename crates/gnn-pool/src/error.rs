@@ -25,6 +25,21 @@ pub enum PoolError {
         /// Which width.
         what: &'static str,
     },
+    /// A readout was given node features `x` whose row count differs from the number of nodes
+    /// its segments (the batch vector) describe. The batch-taking forms
+    /// ([`GlobalPool::apply_batch`](crate::readout::GlobalPool::apply_batch), the readouts'
+    /// `forward_batch`) cannot hit it.
+    #[error(
+        "{readout}: x has {rows} rows but the batch vector has {nodes} nodes (one row per node)"
+    )]
+    RowMismatch {
+        /// The readout that was called.
+        readout: &'static str,
+        /// Rows of `x`.
+        rows: usize,
+        /// Nodes of the segments (`Segments::num_rows`).
+        nodes: usize,
+    },
     /// A cluster assignment does not fit the batch.
     #[error("cluster assignment: {0}")]
     InvalidClusters(String),

@@ -13,6 +13,12 @@
 //! ([`avg_pool`], [`max_pool`]). Local pooling maps a batch of graphs to a smaller batch of graphs
 //! (`GraphBatch → Pooled`); global pooling, in [`readout`], maps it to one vector per graph
 //! (`[N, F] → [G, F']`): the types say which is which.
+//!
+//! The readouts take PyG's arguments, node features and the batch's [`Segments`](gnn_core::Segments)
+//! (`global_max_pool(x, &segments)`), and return [`PoolError::RowMismatch`] when `x` does not
+//! have one row per node (checked from the shapes, no device read); their batch forms
+//! ([`GlobalPool::apply_batch`], `forward_batch(&graphs)`) read a [`GraphBatch`](gnn_core::GraphBatch),
+//! whose features and segments agree by construction, and cannot fail.
 #![warn(missing_docs)]
 
 pub mod cluster_pool;

@@ -296,4 +296,6 @@ impl<B: Backend> GraphBatch<B> {
 }
 
 #[cfg(test)]
+mod fuzz;
+#[cfg(test)]
 mod tests;

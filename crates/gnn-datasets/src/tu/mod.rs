@@ -38,7 +38,10 @@
 //!   with no node feature at all (IMDB-BINARY, IMDB-MULTI, REDDIT-BINARY, COLLAB) gets one-hot
 //!   degrees by default, see [`TuOptions::degree_features`].
 //!
-//! Every malformed input gives a [`DataError`] naming the file and the 1-based line.
+//! Every malformed input gives a [`DataError`] naming the file and the 1-based line. A fuzz test
+//! (`tu::fuzz`, see the README's "Robustness") writes arbitrary bytes and mutated valid files
+//! as every file of a dataset and checks that reading gives a consistent dataset or an error,
+//! never a panic.
 //!
 //! [`load_tu`] runs in three phases, one submodule each: the files are read into checked tables
 //! (`read`, with the text parser in `table` and the one-hot columns in `features`), cut into
@@ -54,6 +57,8 @@ use crate::transforms::{Coalesce, Compose, GraphTransform, RemoveSelfLoops, out_
 mod assemble;
 mod dataset;
 mod features;
+#[cfg(test)]
+mod fuzz;
 mod read;
 mod table;
 #[cfg(test)]

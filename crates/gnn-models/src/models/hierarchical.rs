@@ -325,9 +325,7 @@ impl<B: Backend> HierarchicalClassifier<B> {
                 for (conv, pool) in self.convs.iter().zip(&self.pools) {
                     let pooled = pool.forward(conv.forward_batch(graphs).map_x(relu));
                     record(&pooled);
-                    let read = self
-                        .readout
-                        .apply(pooled.graphs.x().clone(), pooled.graphs.segments());
+                    let read = self.readout.apply_batch(&pooled.graphs);
                     sum = Some(match sum {
                         Some(acc) => acc + read,
                         None => read,
@@ -350,8 +348,7 @@ impl<B: Backend> HierarchicalClassifier<B> {
                     .expect("a classifier has at least one pooling (checked by `init`)");
                 let pooled = pool.forward(graphs.map_x(|_| Tensor::cat(layers, 1)));
                 record(&pooled);
-                self.readout
-                    .apply(pooled.graphs.x().clone(), pooled.graphs.segments())
+                self.readout.apply_batch(&pooled.graphs)
             }
         };
         let log_probs = head::forward_head(

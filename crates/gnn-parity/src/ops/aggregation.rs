@@ -103,7 +103,7 @@ impl ParityOp for Attentional {
             );
         }
         let graphs = cx.graphs()?;
-        let out = layer.forward(cx.inputs.x.clone(), graphs.segments());
+        let out = layer.forward(cx.inputs.x.clone(), graphs.segments())?;
         check_readout(out, cx, &body.output, body.grad.x.as_ref(), &leaves, check);
         Ok(())
     }
@@ -176,7 +176,7 @@ impl ParityOp for Set2Set {
             (g.weight_hh.as_ref(), g.bias_hh.as_ref()),
         );
         let graphs = cx.graphs()?;
-        let out = layer.forward(cx.inputs.x.clone(), graphs.segments());
+        let out = layer.forward(cx.inputs.x.clone(), graphs.segments())?;
         check_readout(out, cx, &body.output, body.grad.x.as_ref(), &leaves, check);
         Ok(())
     }
@@ -206,7 +206,7 @@ impl ParityOp for Sort {
         let graphs = cx.graphs()?;
         let out = SortAggregationConfig::new(body.config.k)
             .init()?
-            .forward(cx.inputs.x.clone(), graphs.segments());
+            .forward(cx.inputs.x.clone(), graphs.segments())?;
         check_readout(
             out,
             cx,

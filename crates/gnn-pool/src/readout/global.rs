@@ -1,29 +1,54 @@
 use burn::tensor::{Tensor, backend::Backend};
-use gnn_core::Segments;
 use gnn_core::segment::{segment_max, segment_mean, segment_min, segment_sum};
+use gnn_core::{GraphBatch, Segments};
 use serde::{Deserialize, Serialize};
 
+use super::check_rows;
+#[cfg(doc)]
+use crate::error::PoolError;
+use crate::error::Result;
+
 /// Sum of each graph's node features: `[N, F] -> [G, F]` (PyG `global_add_pool`).
-pub fn global_add_pool<B: Backend>(x: Tensor<B, 2>, graphs: &Segments<B>) -> Tensor<B, 2> {
-    segment_sum(x, graphs)
+///
+/// # Errors
+/// [`PoolError::RowMismatch`] unless `x` has one row per node of `graphs` (checked on the host,
+/// no device read). [`GlobalPool::apply_batch`] takes a [`GraphBatch`] instead and cannot fail.
+pub fn global_add_pool<B: Backend>(x: Tensor<B, 2>, graphs: &Segments<B>) -> Result<Tensor<B, 2>> {
+    check_rows("global_add_pool", &x, graphs)?;
+    Ok(segment_sum(x, graphs))
 }
 
 /// Mean of each graph's node features, 0 for an empty graph: `[N, F] -> [G, F]`
 /// (PyG `global_mean_pool`).
-pub fn global_mean_pool<B: Backend>(x: Tensor<B, 2>, graphs: &Segments<B>) -> Tensor<B, 2> {
-    segment_mean(x, graphs)
+///
+/// # Errors
+/// [`PoolError::RowMismatch`] unless `x` has one row per node of `graphs` (checked on the host,
+/// no device read). [`GlobalPool::apply_batch`] takes a [`GraphBatch`] instead and cannot fail.
+pub fn global_mean_pool<B: Backend>(x: Tensor<B, 2>, graphs: &Segments<B>) -> Result<Tensor<B, 2>> {
+    check_rows("global_mean_pool", &x, graphs)?;
+    Ok(segment_mean(x, graphs))
 }
 
 /// Feature-wise maximum per graph, 0 for an empty graph: `[N, F] -> [G, F]`
 /// (PyG `global_max_pool`; with exact ties the gradient is split evenly among the tied nodes,
 /// as in PyG, see [`segment_max`]).
-pub fn global_max_pool<B: Backend>(x: Tensor<B, 2>, graphs: &Segments<B>) -> Tensor<B, 2> {
-    segment_max(x, graphs)
+///
+/// # Errors
+/// [`PoolError::RowMismatch`] unless `x` has one row per node of `graphs` (checked on the host,
+/// no device read). [`GlobalPool::apply_batch`] takes a [`GraphBatch`] instead and cannot fail.
+pub fn global_max_pool<B: Backend>(x: Tensor<B, 2>, graphs: &Segments<B>) -> Result<Tensor<B, 2>> {
+    check_rows("global_max_pool", &x, graphs)?;
+    Ok(segment_max(x, graphs))
 }
 
 /// Feature-wise minimum per graph, 0 for an empty graph: `[N, F] -> [G, F]`.
-pub fn global_min_pool<B: Backend>(x: Tensor<B, 2>, graphs: &Segments<B>) -> Tensor<B, 2> {
-    segment_min(x, graphs)
+///
+/// # Errors
+/// [`PoolError::RowMismatch`] unless `x` has one row per node of `graphs` (checked on the host,
+/// no device read). [`GlobalPool::apply_batch`] takes a [`GraphBatch`] instead and cannot fail.
+pub fn global_min_pool<B: Backend>(x: Tensor<B, 2>, graphs: &Segments<B>) -> Result<Tensor<B, 2>> {
+    check_rows("global_min_pool", &x, graphs)?;
+    Ok(segment_min(x, graphs))
 }
 
 /// A parameter-free readout, chosen at configuration time.
@@ -63,18 +88,49 @@ impl GlobalPool {
         }
     }
 
-    /// Applies the readout: `[N, F] -> [G, k·F]` for `k` = [`parts`](Self::parts)`.len()`.
-    pub fn apply<B: Backend>(&self, x: Tensor<B, 2>, graphs: &Segments<B>) -> Tensor<B, 2> {
+    /// Applies the readout to a batch's node features: `x [N, F] -> [G, k·F]` for `k` =
+    /// [`parts`](Self::parts)`.len()`. Cannot fail: a [`GraphBatch`] holds one row of `x` per
+    /// node by construction.
+    pub fn apply_batch<B: Backend>(&self, graphs: &GraphBatch<B>) -> Tensor<B, 2> {
+        self.read(graphs.x().clone(), graphs.segments())
+    }
+
+    /// Applies the readout to node features given apart from their graphs:
+    /// `[N, F] -> [G, k·F]` for `k` = [`parts`](Self::parts)`.len()`.
+    ///
+    /// # Errors
+    /// [`PoolError::RowMismatch`] unless `x` has one row per node of `graphs` (checked on the
+    /// host, no device read).
+    pub fn apply<B: Backend>(&self, x: Tensor<B, 2>, graphs: &Segments<B>) -> Result<Tensor<B, 2>> {
+        check_rows(self.name(), &x, graphs)?;
+        Ok(self.read(x, graphs))
+    }
+
+    /// The name of the readout, as errors give it.
+    fn name(&self) -> &'static str {
         match self {
-            GlobalPool::Add => global_add_pool(x, graphs),
-            GlobalPool::Mean => global_mean_pool(x, graphs),
-            GlobalPool::Max => global_max_pool(x, graphs),
-            GlobalPool::Min => global_min_pool(x, graphs),
+            GlobalPool::Add => "global_add_pool",
+            GlobalPool::Mean => "global_mean_pool",
+            GlobalPool::Max => "global_max_pool",
+            GlobalPool::Min => "global_min_pool",
+            GlobalPool::MaxMean => "GlobalPool::MaxMean",
+            GlobalPool::MaxAdd => "GlobalPool::MaxAdd",
+            GlobalPool::MaxMeanAdd => "GlobalPool::MaxMeanAdd",
+        }
+    }
+
+    /// The readout of rows already checked against `graphs`.
+    fn read<B: Backend>(&self, x: Tensor<B, 2>, graphs: &Segments<B>) -> Tensor<B, 2> {
+        match self {
+            GlobalPool::Add => segment_sum(x, graphs),
+            GlobalPool::Mean => segment_mean(x, graphs),
+            GlobalPool::Max => segment_max(x, graphs),
+            GlobalPool::Min => segment_min(x, graphs),
             concatenation => Tensor::cat(
                 concatenation
                     .parts()
                     .iter()
-                    .map(|part| part.apply(x.clone(), graphs))
+                    .map(|part| part.read(x.clone(), graphs))
                     .collect(),
                 1,
             ),

@@ -2,10 +2,11 @@ use burn::config::Config;
 use burn::module::Module;
 use burn::nn::{Linear, LinearConfig};
 use burn::tensor::{Tensor, backend::Backend};
-use gnn_core::Segments;
 use gnn_core::burn_compat::sigmoid;
 use gnn_core::segment::{segment_softmax, segment_sum};
+use gnn_core::{GraphBatch, Segments};
 
+use super::check_rows;
 use crate::error::{PoolError, Result, assert_width};
 
 /// Configuration of [`Set2Set`].
@@ -67,10 +68,30 @@ impl<B: Backend> Set2Set<B> {
     /// - `x`: `[N, d_input]`, `graphs`: the graph of each node
     /// - returns `[G, 2 · d_input]`; an empty graph reads out `r = 0`
     ///
+    /// # Errors
+    /// [`PoolError::RowMismatch`] unless `x` has one row per node of `graphs` (checked on the
+    /// host, no device read); [`forward_batch`](Self::forward_batch) cannot fail.
+    ///
     /// # Panics
     /// When `x` is not `d_input` wide.
     #[track_caller]
-    pub fn forward(&self, x: Tensor<B, 2>, graphs: &Segments<B>) -> Tensor<B, 2> {
+    pub fn forward(&self, x: Tensor<B, 2>, graphs: &Segments<B>) -> Result<Tensor<B, 2>> {
+        check_rows("Set2Set", &x, graphs)?;
+        Ok(self.read(x, graphs))
+    }
+
+    /// [`forward`](Self::forward) on a batch's node features `[N, d_input]`, which have one row
+    /// per node by construction: returns `[G, 2 · d_input]`.
+    ///
+    /// # Panics
+    /// When the batch's features are not `d_input` wide.
+    #[track_caller]
+    pub fn forward_batch(&self, graphs: &GraphBatch<B>) -> Tensor<B, 2> {
+        self.read(graphs.x().clone(), graphs.segments())
+    }
+
+    #[track_caller]
+    fn read(&self, x: Tensor<B, 2>, graphs: &Segments<B>) -> Tensor<B, 2> {
         assert_width("Set2Set", self.d_input, x.dims()[1]);
         let f = self.d_input;
         let num_graphs = graphs.num_segments();

@@ -1,9 +1,10 @@
 use burn::config::Config;
 use burn::module::Module;
 use burn::tensor::{Tensor, backend::Backend};
-use gnn_core::Segments;
 use gnn_core::burn_compat::{reshape, zeros_if_element_free};
+use gnn_core::{GraphBatch, Segments};
 
+use super::check_rows;
 use crate::error::{PoolError, Result};
 
 /// Configuration of [`SortAggregation`].
@@ -37,7 +38,26 @@ impl SortAggregationConfig {
 impl SortAggregation {
     /// - `x`: `[N, F]`, `graphs`: the graph of each node
     /// - returns `[G, k · F]`
-    pub fn forward<B: Backend>(&self, x: Tensor<B, 2>, graphs: &Segments<B>) -> Tensor<B, 2> {
+    ///
+    /// # Errors
+    /// [`PoolError::RowMismatch`] unless `x` has one row per node of `graphs` (checked on the
+    /// host, no device read); [`forward_batch`](Self::forward_batch) cannot fail.
+    pub fn forward<B: Backend>(
+        &self,
+        x: Tensor<B, 2>,
+        graphs: &Segments<B>,
+    ) -> Result<Tensor<B, 2>> {
+        check_rows("SortAggregation", &x, graphs)?;
+        Ok(self.read(x, graphs))
+    }
+
+    /// [`forward`](Self::forward) on a batch's node features `[N, F]`, which have one row per
+    /// node by construction: returns `[G, k · F]`.
+    pub fn forward_batch<B: Backend>(&self, graphs: &GraphBatch<B>) -> Tensor<B, 2> {
+        self.read(graphs.x().clone(), graphs.segments())
+    }
+
+    fn read<B: Backend>(&self, x: Tensor<B, 2>, graphs: &Segments<B>) -> Tensor<B, 2> {
         let [rows, features] = x.dims();
         let num_graphs = graphs.num_segments();
         let device = x.device();

@@ -1,6 +1,8 @@
 //! Select: which nodes survive (top-k by a score) or which cluster each node joins.
 
 mod cluster;
+#[cfg(test)]
+mod fuzz;
 mod graclus;
 mod topk;
 
