@@ -130,7 +130,7 @@ impl<B: Backend> GlobalClassifier<B> {
         let mut sum: Option<Tensor<B, 2>> = None;
         for conv in &self.convs {
             graphs = conv.forward_batch(graphs).map_x(relu);
-            let read = self.readout.apply(graphs.x().clone(), graphs.segments());
+            let read = self.readout.apply_batch(&graphs);
             sum = Some(sum.map_or(read.clone(), |acc| acc + read));
         }
         sum.expect("a classifier has at least one block (checked by `init`)")

@@ -152,7 +152,7 @@ impl<B: Backend> GraclusClassifier<B> {
             let clustering = graclus(&convolved);
             graphs = cluster_pool(convolved, &clustering, self.reduce, false);
             node_counts.push(graphs.node_counts().to_vec());
-            let read = self.readout.apply(graphs.x().clone(), graphs.segments());
+            let read = self.readout.apply_batch(&graphs);
             sum = Some(sum.map_or(read.clone(), |acc| acc + read));
         }
         let embedding = sum.expect("a classifier has at least one block (checked by `init`)");
