@@ -289,7 +289,9 @@ pub(crate) mod tests {
         assert!(current.get("Hierarchical").is_some(), "{current}");
         let earlier = serde_json::to_value(&config).unwrap();
         for value in [current, earlier] {
-            let ClassifierConfig::Hierarchical(read) = classifier_from_json(value).unwrap();
+            let ClassifierConfig::Hierarchical(read) = classifier_from_json(value).unwrap() else {
+                panic!("a hierarchical configuration reads back as one");
+            };
             assert_eq!((read.d_input, read.num_classes, read.hidden), (8, 2, 16));
         }
         assert!(classifier_from_json(serde_json::json!({"Unknown": {}})).is_err());

@@ -13,13 +13,20 @@ use burn::tensor::backend::Backend;
 use gnn_core::GraphBatch;
 
 use crate::error::Result;
-use crate::models::{HierarchicalClassifier, HierarchicalClassifierConfig};
+use crate::models::{
+    DiffPoolClassifier, DiffPoolClassifierConfig, HierarchicalClassifier,
+    HierarchicalClassifierConfig, MinCutClassifier, MinCutClassifierConfig,
+};
 
 /// The configuration of any [`Classifier`].
 #[derive(Config, Debug)]
 pub enum ClassifierConfig {
     /// A [`HierarchicalClassifier`] (PyG's TopK example, SAGPool_h, SAGPool_g).
     Hierarchical(HierarchicalClassifierConfig),
+    /// A [`DiffPoolClassifier`] (PyG's `proteins_diff_pool.py`).
+    DiffPool(DiffPoolClassifierConfig),
+    /// A [`MinCutClassifier`] (PyG's `proteins_mincut_pool.py`).
+    MinCut(MinCutClassifierConfig),
 }
 
 impl ClassifierConfig {
@@ -27,6 +34,8 @@ impl ClassifierConfig {
     pub fn d_input(&self) -> usize {
         match self {
             ClassifierConfig::Hierarchical(config) => config.d_input,
+            ClassifierConfig::DiffPool(config) => config.d_input,
+            ClassifierConfig::MinCut(config) => config.d_input,
         }
     }
 
@@ -34,6 +43,8 @@ impl ClassifierConfig {
     pub fn num_classes(&self) -> usize {
         match self {
             ClassifierConfig::Hierarchical(config) => config.num_classes,
+            ClassifierConfig::DiffPool(config) => config.num_classes,
+            ClassifierConfig::MinCut(config) => config.num_classes,
         }
     }
 
@@ -41,6 +52,8 @@ impl ClassifierConfig {
     pub fn kind(&self) -> &'static str {
         match self {
             ClassifierConfig::Hierarchical(_) => "hierarchical",
+            ClassifierConfig::DiffPool(_) => "diffpool",
+            ClassifierConfig::MinCut(_) => "mincut",
         }
     }
 
@@ -51,6 +64,8 @@ impl ClassifierConfig {
     pub fn validate(&self) -> Result<()> {
         match self {
             ClassifierConfig::Hierarchical(config) => config.validate(),
+            ClassifierConfig::DiffPool(config) => config.validate(),
+            ClassifierConfig::MinCut(config) => config.validate(),
         }
     }
 
@@ -63,6 +78,8 @@ impl ClassifierConfig {
             ClassifierConfig::Hierarchical(config) => {
                 Classifier::Hierarchical(config.init(device)?)
             }
+            ClassifierConfig::DiffPool(config) => Classifier::DiffPool(config.init(device)?),
+            ClassifierConfig::MinCut(config) => Classifier::MinCut(config.init(device)?),
         })
     }
 }
@@ -73,11 +90,28 @@ impl From<HierarchicalClassifierConfig> for ClassifierConfig {
     }
 }
 
+impl From<DiffPoolClassifierConfig> for ClassifierConfig {
+    fn from(config: DiffPoolClassifierConfig) -> Self {
+        ClassifierConfig::DiffPool(config)
+    }
+}
+
+impl From<MinCutClassifierConfig> for ClassifierConfig {
+    fn from(config: MinCutClassifierConfig) -> Self {
+        ClassifierConfig::MinCut(config)
+    }
+}
+
 /// Any graph classifier of this crate: log-probabilities of the classes of each graph.
 #[derive(Module, Debug)]
+#[allow(clippy::large_enum_variant)]
 pub enum Classifier<B: Backend> {
     /// A [`HierarchicalClassifier`].
     Hierarchical(HierarchicalClassifier<B>),
+    /// A [`DiffPoolClassifier`].
+    DiffPool(DiffPoolClassifier<B>),
+    /// A [`MinCutClassifier`].
+    MinCut(MinCutClassifier<B>),
 }
 
 impl<B: Backend> Classifier<B> {
@@ -93,8 +127,32 @@ impl<B: Backend> Classifier<B> {
     /// When the batch does not have `d_input` node features (a programming error: check the data
     /// once, where it enters, against [`d_input`](Self::d_input)).
     pub fn forward(&self, graphs: GraphBatch<B>) -> Tensor<B, 2> {
+        self.forward_with_aux_loss(graphs).0
+    }
+
+    /// [`forward`](Self::forward) and the model's weighted auxiliary loss `[1]`, which the
+    /// training step adds to the NLL: DiffPool's link and entropy losses, MinCut's mincut and
+    /// orthogonality losses, each times the model's `aux_loss_weight`; `None` for models
+    /// without one (or with weight 0).
+    ///
+    /// # Panics
+    /// As [`forward`](Self::forward).
+    pub fn forward_with_aux_loss(
+        &self,
+        graphs: GraphBatch<B>,
+    ) -> (Tensor<B, 2>, Option<Tensor<B, 1>>) {
         match self {
-            Classifier::Hierarchical(model) => model.forward(graphs),
+            Classifier::Hierarchical(model) => (model.forward(graphs), None),
+            Classifier::DiffPool(model) => {
+                let out = model.forward(graphs);
+                let aux = model.aux_loss(&out);
+                (out.log_probs, aux)
+            }
+            Classifier::MinCut(model) => {
+                let out = model.forward(graphs);
+                let aux = model.aux_loss(&out);
+                (out.log_probs, aux)
+            }
         }
     }
 
@@ -102,6 +160,8 @@ impl<B: Backend> Classifier<B> {
     pub fn d_input(&self) -> usize {
         match self {
             Classifier::Hierarchical(model) => model.d_input(),
+            Classifier::DiffPool(model) => model.d_input(),
+            Classifier::MinCut(model) => model.d_input(),
         }
     }
 
@@ -109,6 +169,8 @@ impl<B: Backend> Classifier<B> {
     pub fn num_classes(&self) -> usize {
         match self {
             Classifier::Hierarchical(model) => model.num_classes(),
+            Classifier::DiffPool(model) => model.num_classes(),
+            Classifier::MinCut(model) => model.num_classes(),
         }
     }
 
@@ -122,19 +184,22 @@ impl<B: Backend> Classifier<B> {
     ) -> Option<Tensor<B, 2>> {
         match self {
             Classifier::Hierarchical(model) => model.head_dropout_mask(num_graphs, device),
+            Classifier::DiffPool(_) | Classifier::MinCut(_) => None,
         }
     }
 
-    /// [`forward`](Self::forward) with the head's dropout given as a mask from
-    /// [`head_dropout_mask`](Self::head_dropout_mask) (rows of this shard).
+    /// [`forward_with_aux_loss`](Self::forward_with_aux_loss) with the head's dropout given as
+    /// a mask from [`head_dropout_mask`](Self::head_dropout_mask) (rows of this shard; models
+    /// without head dropout ignore it).
     #[cfg(feature = "train")]
     pub(crate) fn forward_with_head_mask(
         &self,
         graphs: GraphBatch<B>,
         mask: Option<Tensor<B, 2>>,
-    ) -> Tensor<B, 2> {
+    ) -> (Tensor<B, 2>, Option<Tensor<B, 1>>) {
         match self {
-            Classifier::Hierarchical(model) => model.forward_with_head_mask(graphs, mask),
+            Classifier::Hierarchical(model) => (model.forward_with_head_mask(graphs, mask), None),
+            Classifier::DiffPool(_) | Classifier::MinCut(_) => self.forward_with_aux_loss(graphs),
         }
     }
 }
@@ -142,6 +207,18 @@ impl<B: Backend> Classifier<B> {
 impl<B: Backend> From<HierarchicalClassifier<B>> for Classifier<B> {
     fn from(model: HierarchicalClassifier<B>) -> Self {
         Classifier::Hierarchical(model)
+    }
+}
+
+impl<B: Backend> From<DiffPoolClassifier<B>> for Classifier<B> {
+    fn from(model: DiffPoolClassifier<B>) -> Self {
+        Classifier::DiffPool(model)
+    }
+}
+
+impl<B: Backend> From<MinCutClassifier<B>> for Classifier<B> {
+    fn from(model: MinCutClassifier<B>) -> Self {
+        Classifier::MinCut(model)
     }
 }
 
@@ -166,7 +243,9 @@ mod tests {
         let model = config.init::<B>(device).expect("valid");
         assert_eq!((model.d_input(), model.num_classes()), (3, 4));
         let batch = GraphBatch::<B>::from_graphs(&tiny_graphs(5), device).expect("batch");
-        let Classifier::Hierarchical(inner) = &model;
+        let Classifier::Hierarchical(inner) = &model else {
+            panic!("a hierarchical configuration builds a hierarchical model");
+        };
         assert_eq!(
             host::floats(model.forward(batch.clone())),
             host::floats(inner.forward(batch))

@@ -2,7 +2,8 @@
 //!
 //! - [`Classifier`] and [`ClassifierConfig`]: the one type that training, evaluation and
 //!   prediction use, with one variant per model.
-//! - [`models`]: the classifiers, one file each ([`HierarchicalClassifier`]).
+//! - [`models`]: the classifiers, one file each ([`HierarchicalClassifier`],
+//!   [`DiffPoolClassifier`], [`MinCutClassifier`]).
 //! - [`ModelError`]: what can be wrong with a model's configuration.
 //! - [`loss`]: the negative log-likelihood of the classifiers' log-probabilities.
 //! - `train` (feature `train`): burn-train's `TrainStep` and `InferenceStep` for the models,
@@ -20,8 +21,9 @@ pub use classifier::{Classifier, ClassifierConfig};
 pub use error::ModelError;
 pub use loss::nll_loss;
 pub use models::{
-    Architecture, BlockPool, ClassifierTrace, HierarchicalClassifier, HierarchicalClassifierConfig,
-    PoolKind, PoolTrace,
+    Architecture, BlockPool, ClassifierTrace, DiffPoolClassifier, DiffPoolClassifierConfig,
+    DiffPoolClassifierOutput, HierarchicalClassifier, HierarchicalClassifierConfig,
+    MinCutClassifier, MinCutClassifierConfig, MinCutClassifierOutput, PoolKind, PoolTrace,
 };
 
 /// The README's code blocks, compiled and run as doctests so the README stays true.
