@@ -22,7 +22,7 @@ pub use error::ModelError;
 pub use loss::nll_loss;
 pub use models::{
     Architecture, BlockPool, ClassifierTrace, DiffPoolClassifier, DiffPoolClassifierConfig,
-    DiffPoolClassifierOutput, HierarchicalClassifier, HierarchicalClassifierConfig,
+    DiffPoolClassifierOutput, DiffPoolGnn, HierarchicalClassifier, HierarchicalClassifierConfig,
     MinCutClassifier, MinCutClassifierConfig, MinCutClassifierOutput, PoolKind, PoolTrace,
 };
 
