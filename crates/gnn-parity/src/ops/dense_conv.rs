@@ -27,13 +27,14 @@ use crate::{ParityError, Result};
 
 #[derive(Debug, Clone, Copy, Deserialize)]
 enum Kind {
-    DenseGraphConv,
+    #[serde(rename = "DenseGraphConv")]
+    Graph,
     #[serde(rename = "DenseSAGEConv")]
-    DenseSageConv,
+    Sage,
     #[serde(rename = "DenseGCNConv")]
-    DenseGcnConv,
+    Gcn,
     #[serde(rename = "DenseGINConv")]
-    DenseGinConv,
+    Gin,
 }
 
 /// The constructor (and `forward`) arguments of the four layers.
@@ -100,7 +101,7 @@ impl ParityOp for DenseConv {
         let (d_in, d_out) = (cx.inputs.features(), config.out_channels);
         let mut leaves = Leaves::new();
         let out: Tensor<B, 3> = match config.op {
-            Kind::DenseGraphConv => {
+            Kind::Graph => {
                 let aggregation = match config.aggr.as_deref().unwrap_or("add") {
                     "add" => Aggregation::Sum,
                     "mean" => Aggregation::Mean,
@@ -123,7 +124,7 @@ impl ParityOp for DenseConv {
                 leaves.linear((root, ""), &conv.lin_root, (g.get(root), None));
                 conv.forward(x, adj, mask)
             }
-            Kind::DenseSageConv => {
+            Kind::Sage => {
                 let mut conv = DenseSageConvConfig::new(d_in, d_out)
                     .with_normalize(config.normalize)
                     .init::<B>(device);
@@ -136,7 +137,7 @@ impl ParityOp for DenseConv {
                 leaves.linear(names, &conv.lin_root, (g.get(names.0), g.get(names.1)));
                 conv.forward(x, adj, mask)
             }
-            Kind::DenseGcnConv => {
+            Kind::Gcn => {
                 let mut conv = DenseGcnConvConfig::new(d_in, d_out)
                     .with_improved(config.improved)
                     .with_add_loop(config.add_loop.unwrap_or(true))
@@ -149,7 +150,7 @@ impl ParityOp for DenseConv {
                 }
                 conv.forward(x, adj, mask)
             }
-            Kind::DenseGinConv => {
+            Kind::Gin => {
                 let hidden = get(p, "nn.0.weight")?.rows("params.nn.0.weight")?;
                 if config.d_hidden.is_some_and(|h| h != hidden) {
                     return Err(ParityError::Unsupported("DenseGINConv nn widths".into()));
