@@ -4,7 +4,10 @@
 use std::path::PathBuf;
 
 use clap::Args;
-use gnn_models::{Architecture, ClassifierConfig, HierarchicalClassifierConfig, PoolKind};
+use gnn_models::{
+    Architecture, ClassifierConfig, DiffPoolClassifierConfig, HierarchicalClassifierConfig,
+    MinCutClassifierConfig, PoolKind,
+};
 use gnn_pool::Selection;
 
 use super::DEFAULT_DATASET_GRAPHS;
@@ -133,13 +136,20 @@ impl TrainArgs {
 
     /// The classifier for `d_input` features and `num_classes` classes.
     pub fn classifier(&self, d_input: usize, num_classes: usize) -> ClassifierConfig {
-        self.hierarchical(d_input, num_classes).into()
+        match self.model {
+            ModelArg::Diffpool => DiffPoolClassifierConfig::new(d_input, num_classes).into(),
+            ModelArg::Mincut => MinCutClassifierConfig::new(d_input, num_classes).into(),
+            _ => self.hierarchical(d_input, num_classes).into(),
+        }
     }
 
-    /// The hierarchical classifier the flags describe (every `--model` today is one).
+    /// The hierarchical classifier the flags describe (the TopK one for `--model diffpool`
+    /// and `mincut`, which are not hierarchical).
     pub fn hierarchical(&self, d_input: usize, num_classes: usize) -> HierarchicalClassifierConfig {
         let (pool, architecture) = match self.model {
-            ModelArg::Topk => (PoolKind::TopK, Architecture::Hierarchical),
+            ModelArg::Topk | ModelArg::Diffpool | ModelArg::Mincut => {
+                (PoolKind::TopK, Architecture::Hierarchical)
+            }
             ModelArg::Sag => (PoolKind::Sag, Architecture::Hierarchical),
             ModelArg::SagGlobal => (PoolKind::Sag, Architecture::Global),
         };

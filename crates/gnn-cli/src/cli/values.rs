@@ -14,6 +14,12 @@ pub enum ModelArg {
     Sag,
     /// Global SAG pooling (SAGPool_g): concatenated layers, one pooling.
     SagGlobal,
+    /// DiffPool (PyG's proteins_diff_pool example, its widths; the hierarchical flags do not
+    /// apply).
+    Diffpool,
+    /// MinCut pooling (PyG's proteins_mincut_pool example, its widths and PROTEINS' cluster
+    /// counts; the hierarchical flags do not apply).
+    Mincut,
 }
 
 /// Convolutions on the command line.
@@ -84,6 +90,8 @@ impl ModelArg {
             ModelArg::Topk => "topk",
             ModelArg::Sag => "sag",
             ModelArg::SagGlobal => "sag-global",
+            ModelArg::Diffpool => "diffpool",
+            ModelArg::Mincut => "mincut",
         }
     }
 }
