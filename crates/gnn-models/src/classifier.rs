@@ -14,8 +14,9 @@ use gnn_core::GraphBatch;
 
 use crate::error::Result;
 use crate::models::{
-    GlobalClassifier, GlobalClassifierConfig, GraclusClassifier, GraclusClassifierConfig,
-    HierarchicalClassifier, HierarchicalClassifierConfig,
+    DiffPoolClassifier, DiffPoolClassifierConfig, GlobalClassifier, GlobalClassifierConfig,
+    GraclusClassifier, GraclusClassifierConfig, HierarchicalClassifier,
+    HierarchicalClassifierConfig, MinCutClassifier, MinCutClassifierConfig,
 };
 
 /// The configuration of any [`Classifier`].
@@ -27,6 +28,10 @@ pub enum ClassifierConfig {
     Global(GlobalClassifierConfig),
     /// A [`GraclusClassifier`] (graclus supernodes, PyG's `mnist_graclus.py`).
     Graclus(GraclusClassifierConfig),
+    /// A [`DiffPoolClassifier`] (PyG's `proteins_diff_pool.py`).
+    DiffPool(DiffPoolClassifierConfig),
+    /// A [`MinCutClassifier`] (PyG's `proteins_mincut_pool.py`).
+    MinCut(MinCutClassifierConfig),
 }
 
 impl ClassifierConfig {
@@ -36,6 +41,8 @@ impl ClassifierConfig {
             ClassifierConfig::Hierarchical(config) => config.d_input,
             ClassifierConfig::Global(config) => config.d_input,
             ClassifierConfig::Graclus(config) => config.d_input,
+            ClassifierConfig::DiffPool(config) => config.d_input,
+            ClassifierConfig::MinCut(config) => config.d_input,
         }
     }
 
@@ -45,6 +52,8 @@ impl ClassifierConfig {
             ClassifierConfig::Hierarchical(config) => config.num_classes,
             ClassifierConfig::Global(config) => config.num_classes,
             ClassifierConfig::Graclus(config) => config.num_classes,
+            ClassifierConfig::DiffPool(config) => config.num_classes,
+            ClassifierConfig::MinCut(config) => config.num_classes,
         }
     }
 
@@ -54,6 +63,8 @@ impl ClassifierConfig {
             ClassifierConfig::Hierarchical(_) => "hierarchical",
             ClassifierConfig::Global(_) => "global",
             ClassifierConfig::Graclus(_) => "graclus",
+            ClassifierConfig::DiffPool(_) => "diffpool",
+            ClassifierConfig::MinCut(_) => "mincut",
         }
     }
 
@@ -66,6 +77,8 @@ impl ClassifierConfig {
             ClassifierConfig::Hierarchical(config) => config.validate(),
             ClassifierConfig::Global(config) => config.validate(),
             ClassifierConfig::Graclus(config) => config.validate(),
+            ClassifierConfig::DiffPool(config) => config.validate(),
+            ClassifierConfig::MinCut(config) => config.validate(),
         }
     }
 
@@ -80,6 +93,8 @@ impl ClassifierConfig {
             }
             ClassifierConfig::Global(config) => Classifier::Global(config.init(device)?),
             ClassifierConfig::Graclus(config) => Classifier::Graclus(config.init(device)?),
+            ClassifierConfig::DiffPool(config) => Classifier::DiffPool(config.init(device)?),
+            ClassifierConfig::MinCut(config) => Classifier::MinCut(config.init(device)?),
         })
     }
 }
@@ -90,8 +105,21 @@ impl From<HierarchicalClassifierConfig> for ClassifierConfig {
     }
 }
 
+impl From<DiffPoolClassifierConfig> for ClassifierConfig {
+    fn from(config: DiffPoolClassifierConfig) -> Self {
+        ClassifierConfig::DiffPool(config)
+    }
+}
+
+impl From<MinCutClassifierConfig> for ClassifierConfig {
+    fn from(config: MinCutClassifierConfig) -> Self {
+        ClassifierConfig::MinCut(config)
+    }
+}
+
 /// Any graph classifier of this crate: log-probabilities of the classes of each graph.
 #[derive(Module, Debug)]
+#[allow(clippy::large_enum_variant)]
 pub enum Classifier<B: Backend> {
     /// A [`HierarchicalClassifier`].
     Hierarchical(HierarchicalClassifier<B>),
@@ -99,6 +127,10 @@ pub enum Classifier<B: Backend> {
     Global(GlobalClassifier<B>),
     /// A [`GraclusClassifier`].
     Graclus(GraclusClassifier<B>),
+    /// A [`DiffPoolClassifier`].
+    DiffPool(DiffPoolClassifier<B>),
+    /// A [`MinCutClassifier`].
+    MinCut(MinCutClassifier<B>),
 }
 
 impl<B: Backend> Classifier<B> {
@@ -114,10 +146,34 @@ impl<B: Backend> Classifier<B> {
     /// When the batch does not have `d_input` node features (a programming error: check the data
     /// once, where it enters, against [`d_input`](Self::d_input)).
     pub fn forward(&self, graphs: GraphBatch<B>) -> Tensor<B, 2> {
+        self.forward_with_aux_loss(graphs).0
+    }
+
+    /// [`forward`](Self::forward) and the model's weighted auxiliary loss `[1]`, which the
+    /// training step adds to the NLL: DiffPool's link and entropy losses, MinCut's mincut and
+    /// orthogonality losses, each times the model's `aux_loss_weight`; `None` for models
+    /// without one (or with weight 0).
+    ///
+    /// # Panics
+    /// As [`forward`](Self::forward).
+    pub fn forward_with_aux_loss(
+        &self,
+        graphs: GraphBatch<B>,
+    ) -> (Tensor<B, 2>, Option<Tensor<B, 1>>) {
         match self {
-            Classifier::Hierarchical(model) => model.forward(graphs),
-            Classifier::Global(model) => model.forward(graphs),
-            Classifier::Graclus(model) => model.forward(graphs),
+            Classifier::Hierarchical(model) => (model.forward(graphs), None),
+            Classifier::Global(model) => (model.forward(graphs), None),
+            Classifier::Graclus(model) => (model.forward(graphs), None),
+            Classifier::DiffPool(model) => {
+                let out = model.forward(graphs);
+                let aux = model.aux_loss(&out);
+                (out.log_probs, aux)
+            }
+            Classifier::MinCut(model) => {
+                let out = model.forward(graphs);
+                let aux = model.aux_loss(&out);
+                (out.log_probs, aux)
+            }
         }
     }
 
@@ -127,6 +183,8 @@ impl<B: Backend> Classifier<B> {
             Classifier::Hierarchical(model) => model.d_input(),
             Classifier::Global(model) => model.d_input(),
             Classifier::Graclus(model) => model.d_input(),
+            Classifier::DiffPool(model) => model.d_input(),
+            Classifier::MinCut(model) => model.d_input(),
         }
     }
 
@@ -136,6 +194,8 @@ impl<B: Backend> Classifier<B> {
             Classifier::Hierarchical(model) => model.num_classes(),
             Classifier::Global(model) => model.num_classes(),
             Classifier::Graclus(model) => model.num_classes(),
+            Classifier::DiffPool(model) => model.num_classes(),
+            Classifier::MinCut(model) => model.num_classes(),
         }
     }
 
@@ -151,21 +211,24 @@ impl<B: Backend> Classifier<B> {
             Classifier::Hierarchical(model) => model.head_dropout_mask(num_graphs, device),
             Classifier::Global(model) => model.head.dropout_mask(num_graphs, device),
             Classifier::Graclus(model) => model.head.dropout_mask(num_graphs, device),
+            Classifier::DiffPool(_) | Classifier::MinCut(_) => None,
         }
     }
 
-    /// [`forward`](Self::forward) with the head's dropout given as a mask from
-    /// [`head_dropout_mask`](Self::head_dropout_mask) (rows of this shard).
+    /// [`forward_with_aux_loss`](Self::forward_with_aux_loss) with the head's dropout given as
+    /// a mask from [`head_dropout_mask`](Self::head_dropout_mask) (rows of this shard; models
+    /// without head dropout ignore it).
     #[cfg(feature = "train")]
     pub(crate) fn forward_with_head_mask(
         &self,
         graphs: GraphBatch<B>,
         mask: Option<Tensor<B, 2>>,
-    ) -> Tensor<B, 2> {
+    ) -> (Tensor<B, 2>, Option<Tensor<B, 1>>) {
         match self {
-            Classifier::Hierarchical(model) => model.forward_with_head_mask(graphs, mask),
-            Classifier::Global(model) => model.forward_with_head_mask(graphs, mask),
-            Classifier::Graclus(model) => model.forward_with_head_mask(graphs, mask),
+            Classifier::Hierarchical(model) => (model.forward_with_head_mask(graphs, mask), None),
+            Classifier::Global(model) => (model.forward_with_head_mask(graphs, mask), None),
+            Classifier::Graclus(model) => (model.forward_with_head_mask(graphs, mask), None),
+            Classifier::DiffPool(_) | Classifier::MinCut(_) => self.forward_with_aux_loss(graphs),
         }
     }
 }
@@ -185,6 +248,18 @@ impl From<GraclusClassifierConfig> for ClassifierConfig {
 impl<B: Backend> From<HierarchicalClassifier<B>> for Classifier<B> {
     fn from(model: HierarchicalClassifier<B>) -> Self {
         Classifier::Hierarchical(model)
+    }
+}
+
+impl<B: Backend> From<DiffPoolClassifier<B>> for Classifier<B> {
+    fn from(model: DiffPoolClassifier<B>) -> Self {
+        Classifier::DiffPool(model)
+    }
+}
+
+impl<B: Backend> From<MinCutClassifier<B>> for Classifier<B> {
+    fn from(model: MinCutClassifier<B>) -> Self {
+        Classifier::MinCut(model)
     }
 }
 

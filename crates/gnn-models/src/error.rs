@@ -20,6 +20,9 @@ pub enum ModelError {
     /// A dropout probability must lie in `[0, 1)`.
     #[error("dropout {0} is outside [0, 1)")]
     InvalidDropout(f64),
+    /// A weight of an auxiliary loss must be finite and not negative.
+    #[error("auxiliary loss weight {0} must be finite and not negative")]
+    InvalidLossWeight(f64),
     /// A pooling layer's configuration is invalid.
     #[error(transparent)]
     Pool(#[from] PoolError),

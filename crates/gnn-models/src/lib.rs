@@ -4,7 +4,8 @@
 //!   prediction use, with one variant per model.
 //! - [`models`]: the classifiers, one file each ([`GlobalClassifier`] without local pooling,
 //!   [`HierarchicalClassifier`] with TopK or SAG pooling, [`GraclusClassifier`] with graclus
-//!   supernodes), sharing one [`MlpHead`].
+//!   supernodes, [`DiffPoolClassifier`] and [`MinCutClassifier`] with dense learned
+//!   clusterings); the first three share one [`MlpHead`].
 //! - [`ModelError`]: what can be wrong with a model's configuration.
 //! - [`loss`]: the negative log-likelihood of the classifiers' log-probabilities.
 //! - `train` (feature `train`): burn-train's `TrainStep` and `InferenceStep` for the models,
@@ -22,9 +23,11 @@ pub use classifier::{Classifier, ClassifierConfig};
 pub use error::ModelError;
 pub use loss::nll_loss;
 pub use models::{
-    Architecture, BlockPool, ClassifierTrace, GlobalClassifier, GlobalClassifierConfig,
+    Architecture, BlockPool, ClassifierTrace, DiffPoolClassifier, DiffPoolClassifierConfig,
+    DiffPoolClassifierOutput, DiffPoolGnn, GlobalClassifier, GlobalClassifierConfig,
     GraclusClassifier, GraclusClassifierConfig, HierarchicalClassifier,
-    HierarchicalClassifierConfig, MlpHead, MlpHeadConfig, PoolKind, PoolTrace,
+    HierarchicalClassifierConfig, MinCutClassifier, MinCutClassifierConfig, MinCutClassifierOutput,
+    MlpHead, MlpHeadConfig, PoolKind, PoolTrace,
 };
 
 /// The README's code blocks, compiled and run as doctests so the README stays true.

@@ -1,6 +1,7 @@
 //! Parity with PyTorch Geometric on the reference fixtures in `tests/fixtures/pyg/`.
 //!
-//! Float64 (`NdArray<f64>`): every output and gradient within 1e-9, integer outputs exact.
+//! Float64 (`NdArray<f64>`): every output and gradient within 1e-9 (one op within 5e-9, see
+//! `common::LOOSER_IN_FLOAT64`), integer outputs exact.
 //! Float32 (Flex, and Wgpu with the `wgpu` feature): within 1e-4 after casting inputs and
 //! weights. `NdArray<f32>` runs in `ndarray_f32.rs`: Burn 0.21 lets a process use `NdArray` at one
 //! precision only (see `gnn_core::testing`).
@@ -14,7 +15,12 @@ use gnn_parity::{TOLERANCE_F32, TOLERANCE_F64};
 
 #[test]
 fn float64_matches_pyg() {
-    check_all::<Autodiff<NdArray<f64>>>(TOLERANCE_F64, &[]);
+    let looser: Vec<&str> = common::LOOSER_IN_FLOAT64
+        .iter()
+        .map(|(op, _)| *op)
+        .collect();
+    check_all::<Autodiff<NdArray<f64>>>(TOLERANCE_F64, &looser);
+    common::check_looser::<Autodiff<NdArray<f64>>>();
 }
 
 #[test]

@@ -6,8 +6,8 @@ use std::path::PathBuf;
 
 use clap::Args;
 use gnn_models::{
-    Architecture, ClassifierConfig, GlobalClassifierConfig, GraclusClassifierConfig,
-    HierarchicalClassifierConfig, PoolKind,
+    Architecture, ClassifierConfig, DiffPoolClassifierConfig, GlobalClassifierConfig,
+    GraclusClassifierConfig, HierarchicalClassifierConfig, MinCutClassifierConfig, PoolKind,
 };
 use gnn_pool::Selection;
 
@@ -197,6 +197,8 @@ impl TrainArgs {
                 .with_readout(self.readout.pool())
                 .with_dropout(self.dropout)
                 .into(),
+            ModelArg::Diffpool => DiffPoolClassifierConfig::new(d_input, num_classes).into(),
+            ModelArg::Mincut => MinCutClassifierConfig::new(d_input, num_classes).into(),
             ModelArg::Topk | ModelArg::Sag | ModelArg::SagGlobal => {
                 self.hierarchical(d_input, num_classes).into()
             }
@@ -209,9 +211,11 @@ impl TrainArgs {
         let (pool, architecture) = match self.model {
             ModelArg::Sag => (PoolKind::Sag, Architecture::Hierarchical),
             ModelArg::SagGlobal => (PoolKind::Sag, Architecture::Global),
-            ModelArg::Topk | ModelArg::Global | ModelArg::Graclus => {
-                (PoolKind::TopK, Architecture::Hierarchical)
-            }
+            ModelArg::Topk
+            | ModelArg::Global
+            | ModelArg::Graclus
+            | ModelArg::Diffpool
+            | ModelArg::Mincut => (PoolKind::TopK, Architecture::Hierarchical),
         };
         HierarchicalClassifierConfig::new(d_input, num_classes)
             .with_hidden(self.hidden)

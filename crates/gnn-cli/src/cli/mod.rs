@@ -279,6 +279,23 @@ mod tests {
     }
 
     #[test]
+    fn dense_pooling_models_are_chosen_by_name() {
+        for (name, kind) in [
+            ("diffpool", "diffpool"),
+            ("mincut", "mincut"),
+            ("topk", "hierarchical"),
+        ] {
+            let args = train(&["--model", name]).expect("parses");
+            assert_eq!(args.model.name(), name);
+            let config = args.classifier(3, 2);
+            assert_eq!(
+                (config.kind(), config.d_input(), config.num_classes()),
+                (kind, 3, 2)
+            );
+        }
+    }
+
+    #[test]
     fn bad_flags_and_values_exit_2_with_one_line() {
         for bad in [
             &["--frobnicate"][..],

@@ -18,6 +18,12 @@ pub enum ModelArg {
     SagGlobal,
     /// Graclus supernodes with max cluster pooling (PyG's mnist_graclus example).
     Graclus,
+    /// DiffPool (PyG's proteins_diff_pool example, its widths; the hierarchical flags do not
+    /// apply).
+    Diffpool,
+    /// MinCut pooling (PyG's proteins_mincut_pool example, its widths and PROTEINS' cluster
+    /// counts; the hierarchical flags do not apply).
+    Mincut,
 }
 
 /// Convolutions on the command line.
@@ -90,6 +96,8 @@ impl ModelArg {
             ModelArg::Sag => "sag",
             ModelArg::SagGlobal => "sag-global",
             ModelArg::Graclus => "graclus",
+            ModelArg::Diffpool => "diffpool",
+            ModelArg::Mincut => "mincut",
         }
     }
 }

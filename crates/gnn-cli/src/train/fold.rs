@@ -222,7 +222,8 @@ mod tests {
     use crate::train::load_model;
     use gnn_core::testing::tiny_graphs;
     use gnn_models::{
-        GlobalClassifierConfig, GraclusClassifierConfig, HierarchicalClassifierConfig,
+        DiffPoolClassifierConfig, GlobalClassifierConfig, GraclusClassifierConfig,
+        HierarchicalClassifierConfig, MinCutClassifierConfig,
     };
 
     fn labelled(count: usize) -> GraphDataset {
@@ -247,6 +248,8 @@ mod tests {
             ClassifierConfig::from(HierarchicalClassifierConfig::new(3, 2).with_hidden(8)),
             GlobalClassifierConfig::new(3, 2).with_hidden(8).into(),
             GraclusClassifierConfig::new(3, 2).with_hidden(8).into(),
+            DiffPoolClassifierConfig::new(3, 2).with_hidden(8).into(),
+            MinCutClassifierConfig::new(3, 2).with_hidden(8).into(),
         ] {
             trains_saves_and_reloads::<B>(&config, device);
         }

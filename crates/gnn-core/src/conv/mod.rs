@@ -1,13 +1,21 @@
 //! Message passing layers, one per file, each a Burn `Module` with a `Config`.
 //!
+//! [`dense`] holds their dense forms (PyG's `nn/dense`), on padded `[B, N, F]` batches and
+//! dense adjacency matrices, re-exported here.
+//!
 //! [`Conv`] wraps them in one enum module so that models (and SAGPooling's scorer) can choose
 //! the layer at configuration time.
 
+pub mod dense;
 mod gcn_conv;
 mod gin_conv;
 mod graph_conv;
 mod sage_conv;
 
+pub use dense::{
+    DenseGcnConv, DenseGcnConvConfig, DenseGinConv, DenseGinConvConfig, DenseGraphConv,
+    DenseGraphConvConfig, DenseSageConv, DenseSageConvConfig,
+};
 pub use gcn_conv::{GcnConv, GcnConvConfig};
 pub use gin_conv::{GinConv, GinConvConfig};
 pub use graph_conv::{GraphConv, GraphConvConfig};

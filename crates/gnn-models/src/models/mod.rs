@@ -1,4 +1,4 @@
-//! The graph classifiers, one file each, all ending in the same [`MlpHead`].
+//! The graph classifiers, one file each.
 //!
 //! - [`global`]: [`GlobalClassifier`], convolutions and global readouts only: the baseline
 //!   without local pooling.
@@ -7,12 +7,25 @@
 //! - [`graclus`]: [`GraclusClassifier`], convolutions between coarsenings into supernodes by
 //!   graclus matching and max cluster pooling (PyG's `mnist_graclus.py`): a clustering that is
 //!   not learned.
-//! - [`head`]: [`MlpHead`], the classification head they share.
+//! - [`diffpool`]: [`DiffPoolClassifier`], PyG's `proteins_diff_pool.py` (dense SAGE GNNs,
+//!   two DiffPool poolings, link and entropy losses).
+//! - [`mincut`]: [`MinCutClassifier`], PyG's `proteins_mincut_pool.py` (GCN, two MinCut
+//!   poolings with dense GraphConvs, mincut and orthogonality losses).
+//! - [`head`]: [`MlpHead`], the classification head of the sparse models.
 
+pub mod diffpool;
 pub mod global;
 pub mod graclus;
 pub mod head;
 pub mod hierarchical;
+pub mod mincut;
+#[cfg(test)]
+pub(crate) mod test_support;
+
+pub use diffpool::{
+    DiffPoolClassifier, DiffPoolClassifierConfig, DiffPoolClassifierOutput, DiffPoolGnn,
+};
+pub use mincut::{MinCutClassifier, MinCutClassifierConfig, MinCutClassifierOutput};
 
 pub use global::{GlobalClassifier, GlobalClassifierConfig};
 pub use graclus::{GraclusClassifier, GraclusClassifierConfig};

@@ -16,7 +16,8 @@ use crate::loss::nll_loss;
 pub use parallel::data_parallel_step;
 pub use shards::{ShardedBatch, ShardedGraphBatcher, shard_ranges};
 
-/// One forward pass on a labelled batch: NLL loss, log-probabilities and targets.
+/// One forward pass on a labelled batch: loss (the NLL plus the model's weighted auxiliary
+/// loss, see [`Classifier::forward_with_aux_loss`]), log-probabilities and targets.
 ///
 /// # Panics
 /// When the batch has no labels, or not the model's input width. Burn's step traits cannot
@@ -30,8 +31,12 @@ pub fn classification_step<B: Backend>(
         .y()
         .cloned()
         .expect("a training batch carries labels (GraphDataset checks every graph has one)");
-    let log_probs = model.forward(batch);
+    let (log_probs, aux_loss) = model.forward_with_aux_loss(batch);
     let loss = nll_loss(log_probs.clone(), targets.clone());
+    let loss = match aux_loss {
+        Some(aux) => loss + aux,
+        None => loss,
+    };
     ClassificationOutput::new(loss, log_probs, targets)
 }
 

@@ -1,6 +1,10 @@
 //! Data-parallel training steps: the shards of one batch run forward and backward in parallel
 //! on rayon's thread pool (one CPU core each), and their gradients are summed.
 //!
+//! The auxiliary losses of DiffPool and MinCut are added to each shard's NLL with the shard's
+//! share. MinCut's are means over graphs, so shards change nothing but rounding there; DiffPool's
+//! batch normalisation and link loss are batch-wide, so each shard trains as its own batch.
+//!
 //! Pooling and readouts act graph by graph, so the loss of a batch is a sum over its graphs and
 //! splitting a batch into shards of whole graphs changes nothing but the order of float
 //! additions: each shard's loss is its graphs' share of the batch mean, and the shards'
@@ -121,9 +125,13 @@ fn shard_step<B: AutodiffBackend>(
         .y()
         .cloned()
         .expect("GraphDataset guarantees a label on every graph");
-    let log_probs = model.forward_with_head_mask(shard, mask);
+    let (log_probs, aux_loss) = model.forward_with_head_mask(shard, mask);
     let share = rows as f64 / batch_graphs.max(1) as f64;
-    let loss = nll_loss(log_probs.clone(), targets.clone()) * share;
+    let loss = nll_loss(log_probs.clone(), targets.clone());
+    let loss = match aux_loss {
+        Some(aux) => loss + aux,
+        None => loss,
+    } * share;
     let grads = GradientsParams::from_grads(loss.backward(), model);
     (
         grads,
@@ -195,7 +203,7 @@ mod tests {
             Some(Tensor::<B, 2>::random([13, 8], Distribution::Bernoulli(0.5), device) * 2.0);
         let batch = GraphBatch::<B>::from_graphs(&graphs, device).expect("batch");
         let targets = batch.y().cloned().expect("labelled");
-        let log_probs = model.forward_with_head_mask(batch, mask.clone());
+        let (log_probs, _) = model.forward_with_head_mask(batch, mask.clone());
         let loss = nll_loss(log_probs.clone(), targets);
         let reference = GradientsParams::from_grads(loss.backward(), &model);
         let expected_grads = gradients(&model, &reference);

@@ -18,6 +18,8 @@ mod classifier;
 mod cluster;
 mod conv;
 mod dense;
+mod dense_conv;
+mod dense_models;
 mod readout;
 mod sag;
 mod topk;
@@ -43,6 +45,10 @@ fn with_handler<V: Visitor>(kind: &str, visitor: V) -> Option<V::Output> {
         "to_dense_adj" => visitor.visit::<dense::ToDenseAdj>(),
         "dense_diff_pool" | "dense_mincut_pool" => visitor.visit::<dense::DensePool>(),
         "HierarchicalClassifier" => visitor.visit::<classifier::Classifier>(),
+        "DenseGraphConv" | "DenseSAGEConv" | "DenseGCNConv" | "DenseGINConv" => {
+            visitor.visit::<dense_conv::DenseConv>()
+        }
+        "DiffPoolClassifier" | "MinCutClassifier" => visitor.visit::<dense_models::DenseModel>(),
         _ => return None,
     })
 }
