@@ -21,9 +21,10 @@ pub use classifier::{Classifier, ClassifierConfig};
 pub use error::ModelError;
 pub use loss::nll_loss;
 pub use models::{
-    Architecture, BlockPool, ClassifierTrace, DiffPoolClassifier, DiffPoolClassifierConfig,
-    DiffPoolClassifierOutput, DiffPoolGnn, HierarchicalClassifier, HierarchicalClassifierConfig,
-    MinCutClassifier, MinCutClassifierConfig, MinCutClassifierOutput, PoolKind, PoolTrace,
+    Architecture, BlockPool, ClassifierTrace, DIFFPOOL_GNNS, DiffPoolClassifier,
+    DiffPoolClassifierConfig, DiffPoolClassifierOutput, DiffPoolGnn, HierarchicalClassifier,
+    HierarchicalClassifierConfig, MinCutClassifier, MinCutClassifierConfig, MinCutClassifierOutput,
+    PoolKind, PoolTrace,
 };
 
 /// The README's code blocks, compiled and run as doctests so the README stays true.
