@@ -23,9 +23,9 @@ pub use classifier::{Classifier, ClassifierConfig};
 pub use error::ModelError;
 pub use loss::nll_loss;
 pub use models::{
-    Architecture, BlockPool, ClassifierTrace, DiffPoolClassifier, DiffPoolClassifierConfig,
-    DiffPoolClassifierOutput, DiffPoolGnn, GlobalClassifier, GlobalClassifierConfig,
-    GraclusClassifier, GraclusClassifierConfig, HierarchicalClassifier,
+    Architecture, BlockPool, ClassifierTrace, DIFFPOOL_GNNS, DiffPoolClassifier,
+    DiffPoolClassifierConfig, DiffPoolClassifierOutput, DiffPoolGnn, GlobalClassifier,
+    GlobalClassifierConfig, GraclusClassifier, GraclusClassifierConfig, HierarchicalClassifier,
     HierarchicalClassifierConfig, MinCutClassifier, MinCutClassifierConfig, MinCutClassifierOutput,
     MlpHead, MlpHeadConfig, PoolKind, PoolTrace,
 };

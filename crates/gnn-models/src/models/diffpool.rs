@@ -124,19 +124,23 @@ fn batch_norm<B: Backend>(bn: &BatchNorm<B>, x: Tensor<B, 3>) -> Tensor<B, 3> {
     reshape(bn.forward(reshape(x, [g * n, c])), [g, n, c])
 }
 
+/// PyG's names of the GNNs in [`DiffPoolClassifier::gnns`], in order.
+pub const DIFFPOOL_GNNS: [&str; 5] = [
+    "gnn1_pool",
+    "gnn1_embed",
+    "gnn2_pool",
+    "gnn2_embed",
+    "gnn3_embed",
+];
+
 /// The DiffPool graph classifier of PyG's example (see the [module documentation](self)).
 #[derive(Module, Debug)]
 pub struct DiffPoolClassifier<B: Backend> {
-    /// Assignment GNN of the first pooling (PyG `gnn1_pool`).
-    pub gnn1_pool: DiffPoolGnn<B>,
-    /// Embedding GNN before the first pooling (PyG `gnn1_embed`).
-    pub gnn1_embed: DiffPoolGnn<B>,
-    /// Assignment GNN of the second pooling (PyG `gnn2_pool`).
-    pub gnn2_pool: DiffPoolGnn<B>,
-    /// Embedding GNN before the second pooling (PyG `gnn2_embed`).
-    pub gnn2_embed: DiffPoolGnn<B>,
-    /// Embedding GNN after the second pooling (PyG `gnn3_embed`).
-    pub gnn3_embed: DiffPoolGnn<B>,
+    /// The five GNNs, in the order of [`DIFFPOOL_GNNS`] (PyG's `gnn1_pool`, `gnn1_embed`,
+    /// `gnn2_pool`, `gnn2_embed`, `gnn3_embed`). Kept on the heap: inline, they would make
+    /// [`Classifier`](crate::Classifier) tens of kilobytes, which overflows test threads' stacks
+    /// in debug builds of a training loop.
+    pub gnns: Vec<DiffPoolGnn<B>>,
     /// Head layer `3 · hidden → hidden` (PyG `lin1`).
     pub lin1: Linear<B>,
     /// Output layer `hidden → classes` (PyG `lin2`).
@@ -191,11 +195,13 @@ impl DiffPoolClassifierConfig {
         let (f, h) = (self.d_input, self.hidden);
         let [c1, c2] = self.num_clusters;
         Ok(DiffPoolClassifier {
-            gnn1_pool: DiffPoolGnn::new(f, h, c1, true, device),
-            gnn1_embed: DiffPoolGnn::new(f, h, h, false, device),
-            gnn2_pool: DiffPoolGnn::new(3 * h, h, c2, true, device),
-            gnn2_embed: DiffPoolGnn::new(3 * h, h, h, false, device),
-            gnn3_embed: DiffPoolGnn::new(3 * h, h, h, false, device),
+            gnns: vec![
+                DiffPoolGnn::new(f, h, c1, true, device),
+                DiffPoolGnn::new(f, h, h, false, device),
+                DiffPoolGnn::new(3 * h, h, c2, true, device),
+                DiffPoolGnn::new(3 * h, h, h, false, device),
+                DiffPoolGnn::new(3 * h, h, h, false, device),
+            ],
             lin1: LinearConfig::new(3 * h, h).init(device),
             lin2: LinearConfig::new(h, self.num_classes).init(device),
             d_input: f,
@@ -244,6 +250,9 @@ impl<B: Backend> DiffPoolClassifier<B> {
             self.d_input,
             graphs.num_features()
         );
+        let [gnn1_pool, gnn1_embed, gnn2_pool, gnn2_embed, gnn3_embed] = &self.gnns[..] else {
+            panic!("DiffPoolClassifier holds five GNNs (built by its config)");
+        };
         let width = 3 * self.lin1.weight.dims()[1];
         let (x, adj, l1, e1) = if graphs.num_nodes() == 0 {
             let c = self.num_clusters;
@@ -260,17 +269,15 @@ impl<B: Backend> DiffPoolClassifier<B> {
                 graphs.edge_weight().cloned(),
             );
             let (x, mask) = to_dense_batch(graphs.x().clone(), graphs.segments());
-            let s = self
-                .gnn1_pool
-                .forward(x.clone(), adj.clone(), Some(mask.clone()));
-            let x = self.gnn1_embed.forward(x, adj.clone(), Some(mask.clone()));
+            let s = gnn1_pool.forward(x.clone(), adj.clone(), Some(mask.clone()));
+            let x = gnn1_embed.forward(x, adj.clone(), Some(mask.clone()));
             let pooled = dense_diff_pool(x, adj, s, Some(mask));
             (pooled.x, pooled.adj, pooled.link_loss, pooled.entropy_loss)
         };
-        let s = self.gnn2_pool.forward(x.clone(), adj.clone(), None);
-        let x = self.gnn2_embed.forward(x, adj.clone(), None);
+        let s = gnn2_pool.forward(x.clone(), adj.clone(), None);
+        let x = gnn2_embed.forward(x, adj.clone(), None);
         let pooled = dense_diff_pool(x, adj, s, None);
-        let x = self.gnn3_embed.forward(pooled.x, pooled.adj, None);
+        let x = gnn3_embed.forward(pooled.x, pooled.adj, None);
         let x = reshape(x.mean_dim(1), [num_graphs, width]);
         let x = relu(self.lin1.forward(x));
         DiffPoolClassifierOutput {

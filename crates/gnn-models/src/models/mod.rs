@@ -23,7 +23,8 @@ pub mod mincut;
 pub(crate) mod test_support;
 
 pub use diffpool::{
-    DiffPoolClassifier, DiffPoolClassifierConfig, DiffPoolClassifierOutput, DiffPoolGnn,
+    DIFFPOOL_GNNS, DiffPoolClassifier, DiffPoolClassifierConfig, DiffPoolClassifierOutput,
+    DiffPoolGnn,
 };
 pub use mincut::{MinCutClassifier, MinCutClassifierConfig, MinCutClassifierOutput};
 

@@ -11,7 +11,9 @@ use burn::nn::{BatchNorm, Linear};
 use burn::tensor::Tensor;
 use burn::tensor::backend::AutodiffBackend;
 use gnn_core::conv::{DenseGraphConv, DenseSageConv};
-use gnn_models::{DiffPoolClassifierConfig, DiffPoolGnn, MinCutClassifierConfig, nll_loss};
+use gnn_models::{
+    DIFFPOOL_GNNS, DiffPoolClassifierConfig, DiffPoolGnn, MinCutClassifierConfig, nll_loss,
+};
 use serde::Deserialize;
 
 use super::{Context, ParityOp};
@@ -150,11 +152,9 @@ impl ParityOp for DenseModel {
                     .with_hidden(config.hidden)
                     .with_num_clusters(config.num_clusters)
                     .init::<B>(device)?;
-                load.gnn("gnn1_pool", &mut model.gnn1_pool)?;
-                load.gnn("gnn1_embed", &mut model.gnn1_embed)?;
-                load.gnn("gnn2_pool", &mut model.gnn2_pool)?;
-                load.gnn("gnn2_embed", &mut model.gnn2_embed)?;
-                load.gnn("gnn3_embed", &mut model.gnn3_embed)?;
+                for (name, gnn) in DIFFPOOL_GNNS.iter().zip(&mut model.gnns) {
+                    load.gnn(name, gnn)?;
+                }
                 load.linear("lin1", &mut model.lin1)?;
                 load.linear("lin2", &mut model.lin2)?;
                 let out = model.forward(graphs);
