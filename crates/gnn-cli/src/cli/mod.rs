@@ -11,7 +11,8 @@
 pub mod args;
 pub mod values;
 
-use clap::{Parser, Subcommand};
+use clap::parser::ValueSource;
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
 pub use args::{EvalArgs, SelectArgs, TrainArgs};
 pub use values::{BackendArg, ConvArg, ModelArg, ReadoutArg};
@@ -75,7 +76,7 @@ where
     I: IntoIterator<Item = T>,
     T: Into<std::ffi::OsString> + Clone,
 {
-    let cli = Cli::try_parse_from(args).map_err(|e| {
+    let clap_error = |e: clap::Error| {
         use clap::error::ErrorKind;
         match e.kind() {
             ErrorKind::DisplayHelp
@@ -93,7 +94,19 @@ where
             }
             _ => CliError::usage(first_line(&e.to_string())),
         }
-    })?;
+    };
+    let matches = Cli::command()
+        .try_get_matches_from(args)
+        .map_err(clap_error)?;
+    let mut cli = Cli::from_arg_matches(&matches).map_err(clap_error)?;
+    if let (Command::Train(args), Some(("train", train))) = (&mut cli.command, matches.subcommand())
+    {
+        args.given = train
+            .ids()
+            .filter(|id| train.value_source(id.as_str()) == Some(ValueSource::CommandLine))
+            .map(|id| id.as_str().to_string())
+            .collect();
+    }
     match &cli.command {
         Command::Train(args) => check_train(args)?,
         Command::Eval(args) => {
@@ -142,6 +155,9 @@ fn check_train(args: &TrainArgs) -> Result<(), CliError> {
     positive("--graphs", args.graphs)?;
     if let Some(threads) = args.threads {
         positive("--threads", threads)?;
+    }
+    if let Some(devices) = args.devices {
+        positive("--devices", devices)?;
     }
     if args.hidden < 2 {
         return Err(CliError::usage(

@@ -6,7 +6,8 @@ use gnn_core::conv::ConvKind;
 use gnn_pool::GlobalPool;
 
 /// Model kinds on the command line.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum ModelArg {
     /// Hierarchical TopK pooling (PyG's proteins_topk_pool example).
     Topk,
@@ -17,7 +18,8 @@ pub enum ModelArg {
 }
 
 /// Convolutions on the command line.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum ConvArg {
     /// GraphConv (sum aggregation).
     Graph,
@@ -30,7 +32,8 @@ pub enum ConvArg {
 }
 
 /// Readouts on the command line.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum ReadoutArg {
     /// `[max ‖ mean]` (PyG's example, SAGPool).
     MaxMean,
@@ -67,7 +70,8 @@ impl ReadoutArg {
 }
 
 /// Backends on the command line.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum BackendArg {
     /// Burn's NdArray CPU backend.
     Ndarray,

@@ -2,26 +2,67 @@
 //! classifier's configuration), and the choice among the checkpoints burn-train kept of the
 //! one with the lowest validation loss.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use burn::config::Config;
 use burn::module::Module;
-use burn::record::{FullPrecisionSettings, NamedMpkFileRecorder};
+use burn::record::{
+    FileRecorder, FullPrecisionSettings, NamedMpkBytesRecorder, NamedMpkFileRecorder, RecorderError,
+};
 use burn::tensor::backend::Backend;
 use gnn_models::{Classifier, ClassifierConfig};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
 
 use super::error::{TrainError, io_error};
+use crate::atomic::write_atomic;
 use crate::report::{EpochRecord, classifier_from_json};
 
-/// The recorder of every checkpoint and saved model: full precision (f32 floats), so that a
-/// reloaded model of an f32 backend computes exactly what was trained (the weights of an f64
-/// backend are rounded to f32).
-pub type Recorder = NamedMpkFileRecorder<FullPrecisionSettings>;
+/// The recorder of every checkpoint and saved model: Burn's named MessagePack format
+/// (`.mpk`, as `NamedMpkFileRecorder`) at full precision (f32 floats), so that a reloaded model
+/// of an f32 backend computes exactly what was trained (the weights of an f64 backend are
+/// rounded to f32), written atomically ([`write_atomic`]): a run killed while burn-train saves
+/// a checkpoint leaves the previous file or the complete new one, never a truncated file.
+#[derive(Debug, Default, Clone)]
+pub struct Recorder {
+    bytes: NamedMpkBytesRecorder<FullPrecisionSettings>,
+    file: NamedMpkFileRecorder<FullPrecisionSettings>,
+}
+
+impl Recorder {
+    /// The recorder.
+    pub fn new() -> Self {
+        Self::default()
+    }
+}
+
+impl<B: Backend> burn::record::Recorder<B> for Recorder {
+    type Settings = FullPrecisionSettings;
+    type RecordArgs = PathBuf;
+    type RecordOutput = ();
+    type LoadArgs = PathBuf;
+
+    fn save_item<I: Serialize>(&self, item: I, mut file: PathBuf) -> Result<(), RecorderError> {
+        let bytes = burn::record::Recorder::<B>::save_item(&self.bytes, item, ())?;
+        file.set_extension(<Self as FileRecorder<B>>::file_extension());
+        write_atomic(&file, &bytes)
+            .map_err(|e| RecorderError::Unknown(format!("{}: {e}", file.display())))
+    }
+
+    fn load_item<I: DeserializeOwned>(&self, file: &mut PathBuf) -> Result<I, RecorderError> {
+        burn::record::Recorder::<B>::load_item(&self.file, file)
+    }
+}
+
+impl<B: Backend> FileRecorder<B> for Recorder {
+    fn file_extension() -> &'static str {
+        "mpk"
+    }
+}
 
 /// File stem of a saved model inside a run or fold folder (`model.mpk`, `model.json`).
 pub const MODEL_STEM: &str = "model";
 
-/// Saves `model` as `DIR/model.mpk` and its configuration as `DIR/model.json`.
+/// Saves `model` as `DIR/model.mpk` and its configuration as `DIR/model.json`, each atomically.
 ///
 /// # Errors
 /// [`TrainError::Checkpoint`] or [`TrainError::Io`].
@@ -38,7 +79,7 @@ pub fn save_model<B: Backend>(
             message: e.to_string(),
         })?;
     let json = dir.join(format!("{MODEL_STEM}.json"));
-    config.save(&json).map_err(io_error(&json))
+    write_atomic(&json, config.to_string().as_bytes()).map_err(io_error(&json))
 }
 
 /// Loads a model saved by [`save_model`] from `dir`.
