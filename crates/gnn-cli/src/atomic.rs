@@ -44,6 +44,15 @@ mod tests {
             .map(|e| e.expect("entry").file_name())
             .collect();
         assert_eq!(names, vec![std::ffi::OsString::from("a.json")]);
+        // As readable as a file `fs::write` creates (the umask applies to both).
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let plain = dir.path().join("plain");
+            std::fs::write(&plain, b"x").expect("written");
+            let mode = |p: &Path| std::fs::metadata(p).expect("metadata").permissions().mode();
+            assert_eq!(mode(&path), mode(&plain));
+        }
         // A destination that is a folder cannot be replaced: an error, and the folder stays.
         let err = write_atomic(dir.path(), b"x").expect_err("a folder");
         assert!(!err.to_string().is_empty());
