@@ -1,19 +1,24 @@
 //! Saved models and checkpoints: `model.mpk` (weights, full precision) with `model.json` (the
-//! classifier's configuration), and the choice among the checkpoints burn-train kept of the
-//! one with the lowest validation loss.
+//! classifier's configuration), the atomic [`Recorder`] of every model and checkpoint, the
+//! check that a checkpoint loads before a resume ([`check_resumable`]), and the choice among
+//! the checkpoints burn-train kept of the one with the lowest validation loss.
 
 use std::path::{Path, PathBuf};
 
-use burn::module::Module;
+use burn::module::{AutodiffModule, Module};
+use burn::optim::Optimizer;
+use burn::optim::lr_scheduler::LrScheduler;
 use burn::record::{
-    FileRecorder, FullPrecisionSettings, NamedMpkBytesRecorder, NamedMpkFileRecorder, RecorderError,
+    FileRecorder, FullPrecisionSettings, NamedMpkBytesRecorder, NamedMpkFileRecorder,
+    Recorder as BurnRecorder, RecorderError,
 };
-use burn::tensor::backend::Backend;
+use burn::tensor::backend::{AutodiffBackend, Backend};
 use gnn_models::{Classifier, ClassifierConfig};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use super::error::{TrainError, io_error};
+use super::state::checkpoint_path;
 use crate::atomic::write_atomic;
 use crate::report::{EpochRecord, classifier_from_json};
 
@@ -153,6 +158,44 @@ pub fn select_checkpoint<B: Backend>(
         }
     }
     (last, last_epoch)
+}
+
+/// Reads the checkpoint of `epoch` in `dir/checkpoint` as burn-train will on resume, so that a file it cannot load
+/// is a [`TrainError::Checkpoint`] here rather than a panic inside burn-train. `model`, `optim`
+/// and `scheduler` only name the record types.
+///
+/// # Errors
+/// [`TrainError::Checkpoint`] naming the file that does not load.
+pub fn check_resumable<B, M, O, S>(
+    dir: &Path,
+    epoch: usize,
+    _model: &M,
+    _optim: &O,
+    _scheduler: &S,
+    device: &B::Device,
+) -> Result<(), TrainError>
+where
+    B: AutodiffBackend,
+    M: AutodiffModule<B>,
+    O: Optimizer<M, B>,
+    S: LrScheduler,
+{
+    let recorder = Recorder::new();
+    let error = |part: &str| {
+        let path = checkpoint_path(dir, part, epoch);
+        move |e: RecorderError| TrainError::Checkpoint {
+            path,
+            message: e.to_string(),
+        }
+    };
+    let stem = |part: &str| checkpoint_path(dir, part, epoch).with_extension("");
+    BurnRecorder::<B>::load::<M::Record>(&recorder, stem("model"), device)
+        .map_err(error("model"))?;
+    BurnRecorder::<B>::load::<O::Record>(&recorder, stem("optim"), device)
+        .map_err(error("optim"))?;
+    BurnRecorder::<B>::load::<S::Record<B>>(&recorder, stem("scheduler"), device)
+        .map_err(error("scheduler"))?;
+    Ok(())
 }
 
 #[cfg(test)]

@@ -8,12 +8,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use burn::data::dataloader::DataLoaderBuilder;
-use burn::module::AutodiffModule;
 use burn::optim::decay::WeightDecayConfig;
 use burn::optim::grad_clipping::GradientClippingConfig;
-use burn::optim::lr_scheduler::LrScheduler;
-use burn::optim::{AdamConfig, Optimizer};
-use burn::record::{Recorder as BurnRecorder, RecorderError};
+use burn::optim::AdamConfig;
 use burn::tensor::backend::{AutodiffBackend, Backend};
 use burn::train::logger::InMemoryMetricLogger;
 use burn::train::metric::{AccuracyMetric, LossMetric};
@@ -23,14 +20,13 @@ use gnn_datasets::{GraphBatcher, GraphDataset};
 use gnn_models::train::{ShardedGraphBatcher, classification_step};
 use gnn_models::{Classifier, ClassifierConfig};
 
-use super::checkpoint::{Recorder, save_model, select_checkpoint};
+use super::checkpoint::{Recorder, check_resumable, save_model, select_checkpoint};
 use super::error::{SplitPart, TrainError, io_error};
 use super::interrupt::SIGNAL_MESSAGE;
 use super::loader::EpochLoader;
 use super::renderer::EpochRenderer;
 use super::state::{
-    EpochCheckpointing, EpochEarlyStopping, EpochHook, FoldState, Ledger, checkpoint_path,
-    clear_fold,
+    EpochCheckpointing, EpochEarlyStopping, EpochHook, FoldState, Ledger, clear_fold,
 };
 use crate::config::TrainingConfig;
 use crate::report::{EpochRecord, FoldReport, epoch_times, median};
@@ -377,41 +373,6 @@ fn adam(training: &TrainingConfig) -> AdamConfig {
         )));
     }
     adam
-}
-
-/// Reads the checkpoint of `epoch` as burn-train will on resume, so that a file it cannot load
-/// is a [`TrainError::Checkpoint`] here rather than a panic inside burn-train. `model`, `optim`
-/// and `scheduler` only name the record types.
-fn check_resumable<B, M, O, S>(
-    dir: &Path,
-    epoch: usize,
-    _model: &M,
-    _optim: &O,
-    _scheduler: &S,
-    device: &B::Device,
-) -> Result<(), TrainError>
-where
-    B: AutodiffBackend,
-    M: AutodiffModule<B>,
-    O: Optimizer<M, B>,
-    S: LrScheduler,
-{
-    let recorder = Recorder::new();
-    let error = |part: &str| {
-        let path = checkpoint_path(dir, part, epoch);
-        move |e: RecorderError| TrainError::Checkpoint {
-            path,
-            message: e.to_string(),
-        }
-    };
-    let stem = |part: &str| checkpoint_path(dir, part, epoch).with_extension("");
-    BurnRecorder::<B>::load::<M::Record>(&recorder, stem("model"), device)
-        .map_err(error("model"))?;
-    BurnRecorder::<B>::load::<O::Record>(&recorder, stem("optim"), device)
-        .map_err(error("optim"))?;
-    BurnRecorder::<B>::load::<S::Record<B>>(&recorder, stem("scheduler"), device)
-        .map_err(error("scheduler"))?;
-    Ok(())
 }
 
 #[cfg(test)]
