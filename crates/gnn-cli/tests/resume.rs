@@ -219,13 +219,28 @@ fn an_interrupted_run_resumed_twice_ends_as_the_uninterrupted_one() {
     let broken = tempfile::tempdir().expect("temp dir");
     let interrupter = Interrupter::new();
     let stopped = run::<B>(
-        &spec(broken.path(), interrupter.clone(), false, Some(stop_at(&interrupter, 0, 1))),
+        &spec(
+            broken.path(),
+            interrupter.clone(),
+            false,
+            Some(stop_at(&interrupter, 0, 1)),
+        ),
         &Default::default(),
     );
-    assert!(matches!(stopped, Err(TrainError::Interrupted { epoch: 1, .. })), "{stopped:?}");
-    let optim = broken.path().join("fold-0").join("checkpoint").join("optim-1.mpk");
+    assert!(
+        matches!(stopped, Err(TrainError::Interrupted { epoch: 1, .. })),
+        "{stopped:?}"
+    );
+    let optim = broken
+        .path()
+        .join("fold-0")
+        .join("checkpoint")
+        .join("optim-1.mpk");
     std::fs::write(&optim, b"not a checkpoint").expect("overwritten");
-    match run::<B>(&spec(broken.path(), Interrupter::new(), true, None), &Default::default()) {
+    match run::<B>(
+        &spec(broken.path(), Interrupter::new(), true, None),
+        &Default::default(),
+    ) {
         Err(TrainError::Checkpoint { path, .. }) => assert_eq!(path, optim),
         other => panic!("expected a checkpoint error: {other:?}"),
     }

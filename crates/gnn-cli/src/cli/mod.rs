@@ -33,6 +33,8 @@ pub struct Cli {
 }
 
 /// The subcommands.
+// Parsed once per process: the size of `TrainArgs` costs nothing worth a box.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Train a classifier (default: the built-in BA-2Motifs dataset) and report test accuracy.

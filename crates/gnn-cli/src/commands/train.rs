@@ -228,7 +228,7 @@ pub fn wgpu_devices(n: usize) -> Result<Vec<burn::backend::wgpu::WgpuDevice>, Co
     ];
     let mut found = Vec::new();
     for (type_id, name, device) in kinds {
-        let count = burn::backend::Wgpu::device_count(type_id);
+        let count = <burn::backend::Wgpu as Backend>::device_count(type_id);
         // A CPU adapter is one device however many handles point at it.
         if count >= n && type_id != 3 {
             return Ok((0..n).map(device).collect());
