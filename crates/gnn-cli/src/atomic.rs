@@ -21,7 +21,16 @@ pub fn write_atomic(path: &Path, contents: &[u8]) -> std::io::Result<()> {
         _ => Path::new("."),
     };
     std::fs::create_dir_all(dir)?;
-    let mut file = tempfile::Builder::new().prefix(".tmp-").tempfile_in(dir)?;
+    // Created as `fs::write` creates files (0o666 less the umask), not with a temporary
+    // file's 0o600, so that the renamed file is as readable as before.
+    let mut file = tempfile::Builder::new()
+        .prefix(".tmp-")
+        .make_in(dir, |path| {
+            std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(path)
+        })?;
     file.write_all(contents)?;
     file.as_file().sync_all()?;
     file.persist(path).map_err(|e| e.error)?;
