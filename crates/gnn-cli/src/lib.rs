@@ -4,6 +4,7 @@
 //!
 //! Modules, each depending only on those listed before it:
 //!
+//! - [`atomic`]: atomic file writes (temporary file, then rename), for every file written;
 //! - [`config`]: [`TrainingConfig`](config::TrainingConfig), the optimisation settings;
 //! - [`cli`]: the command line (clap), checked where the values enter;
 //! - [`report`]: `metrics.json` (per epoch and per fold);
@@ -13,6 +14,7 @@
 //! - [`commands`]: `gnn train`, `gnn eval`, `gnn datasets`, `gnn select`.
 #![warn(missing_docs)]
 
+pub mod atomic;
 pub mod cli;
 pub mod commands;
 pub mod config;

@@ -8,7 +8,8 @@
 //! gnn select runs/proteins-graph runs/proteins-gcn
 //! ```
 //!
-//! Exit codes: 0 success, 1 a failure while running (unreadable data, I/O), 2 bad usage.
+//! Exit codes: 0 success, 1 a failure while running (unreadable data, I/O), 2 bad usage, 130
+//! a training run interrupted by Ctrl-C or SIGTERM (`gnn train --resume DIR` continues it).
 //! The commands live in the library, `gnn_cli::commands`.
 
 use std::process::ExitCode;
@@ -33,7 +34,7 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e}");
-            ExitCode::FAILURE
+            ExitCode::from(e.exit_code())
         }
     }
 }

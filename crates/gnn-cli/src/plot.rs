@@ -4,31 +4,39 @@ use std::path::Path;
 
 use plotters::prelude::*;
 
+use crate::atomic::write_atomic;
 use crate::report::FoldReport;
 
 const TRAIN: RGBColor = RGBColor(31, 119, 180);
 const VALID: RGBColor = RGBColor(214, 39, 40);
 
 /// Draws `folds`' histories into `path` (SVG, 1000 × 420): loss on the left, accuracy on the
-/// right; training in blue, validation in red, one line per fold.
+/// right; training in blue, validation in red, one line per fold. The SVG is drawn in memory
+/// and written atomically ([`write_atomic`]).
 ///
 /// # Errors
 /// An I/O error writing the file, or a drawing error (as [`std::io::Error`]).
 pub fn plot_training_curves(folds: &[FoldReport], title: &str, path: &Path) -> std::io::Result<()> {
-    draw(folds, title, path)
-        .map_err(|e| std::io::Error::other(format!("plotting {}: {e}", path.display())))
+    let mut svg = String::new();
+    draw(folds, title, &mut svg)
+        .map_err(|e| std::io::Error::other(format!("plotting {}: {e}", path.display())))?;
+    write_atomic(path, svg.as_bytes())
 }
 
 type Series = Vec<(f64, f64)>;
 
-fn draw(folds: &[FoldReport], title: &str, path: &Path) -> Result<(), Box<dyn std::error::Error>> {
+fn draw(
+    folds: &[FoldReport],
+    title: &str,
+    svg: &mut String,
+) -> Result<(), Box<dyn std::error::Error>> {
     let max_epoch = folds
         .iter()
         .flat_map(|f| f.history.iter().map(|e| e.epoch))
         .max()
         .unwrap_or(1)
         .max(2) as f64;
-    let root = SVGBackend::new(path, (1000, 420)).into_drawing_area();
+    let root = SVGBackend::with_string(svg, (1000, 420)).into_drawing_area();
     root.fill(&WHITE)?;
     let root = root.titled(title, ("sans-serif", 18))?;
     let (left, right) = root.split_horizontally(500);

@@ -15,6 +15,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
+use crate::atomic::write_atomic;
 use crate::config::TrainingConfig;
 use gnn_models::{ClassifierConfig, HierarchicalClassifierConfig};
 
@@ -24,14 +25,19 @@ pub struct EpochRecord {
     /// Epoch number, from 1.
     pub epoch: usize,
     /// Mean training loss over the epoch's batches, weighted by batch size (dropout on).
+    #[serde(deserialize_with = "nan_if_null")]
     pub train_loss: f64,
     /// Training accuracy over the epoch, in `[0, 1]` (dropout on, weights changing).
+    #[serde(deserialize_with = "nan_if_null")]
     pub train_accuracy: f64,
     /// Validation loss after the epoch.
+    #[serde(deserialize_with = "nan_if_null")]
     pub valid_loss: f64,
     /// Validation accuracy after the epoch, in `[0, 1]`.
+    #[serde(deserialize_with = "nan_if_null")]
     pub valid_accuracy: f64,
     /// Wall seconds of the epoch's training part (forward, backward, optimiser step, batching).
+    #[serde(deserialize_with = "nan_if_null")]
     pub train_seconds: f64,
 }
 
@@ -47,8 +53,10 @@ pub struct FoldReport {
     /// Graphs in the test set.
     pub test_graphs: usize,
     /// Accuracy of the selected model on the test set, in `[0, 1]`.
+    #[serde(deserialize_with = "nan_if_null")]
     pub test_accuracy: f64,
     /// Accuracy of the selected model on the validation set.
+    #[serde(deserialize_with = "nan_if_null")]
     pub valid_accuracy: f64,
     /// The epoch whose checkpoint was selected: lowest validation loss among the checkpoints
     /// kept.
@@ -56,8 +64,10 @@ pub struct FoldReport {
     /// Epochs trained (fewer than the maximum when early stopping fired).
     pub epochs_run: usize,
     /// Median training seconds per epoch, epochs 2.. (the first includes warm-up).
+    #[serde(deserialize_with = "nan_if_null")]
     pub seconds_per_epoch: f64,
     /// Wall seconds of the whole fold (training, validation, checkpoints, testing).
+    #[serde(deserialize_with = "nan_if_null")]
     pub seconds: f64,
     /// Per-epoch figures.
     pub history: Vec<EpochRecord>,
@@ -77,14 +87,18 @@ pub struct RunReport {
     /// Number of folds run.
     pub folds: usize,
     /// Mean test accuracy over the folds.
+    #[serde(deserialize_with = "nan_if_null")]
     pub test_accuracy_mean: f64,
     /// Population standard deviation of the test accuracy over the folds (0 for one fold).
+    #[serde(deserialize_with = "nan_if_null")]
     pub test_accuracy_std: f64,
     /// Median training seconds per epoch over all folds, epochs 2.. of each.
+    #[serde(deserialize_with = "nan_if_null")]
     pub seconds_per_epoch: f64,
     /// Maximum epochs per fold (the configured budget; see `epochs_run` per fold).
     pub epochs: usize,
     /// Wall seconds of the whole run.
+    #[serde(deserialize_with = "nan_if_null")]
     pub total_seconds: f64,
     /// Seed of the run.
     pub seed: u64,
@@ -96,8 +110,13 @@ pub struct RunReport {
     /// Graphs left out by `--max-nodes` (none in runs written before the flag).
     #[serde(default)]
     pub left_out: LeftOut,
-    /// Each fold.
+    /// Each fold that finished.
     pub fold_results: Vec<FoldReport>,
+    /// Whether the run went through every fold; `false` while it runs and after an
+    /// interruption (`gnn train --resume DIR` continues it). Runs written before this field
+    /// existed read as finished.
+    #[serde(default = "finished_by_default")]
+    pub finished: bool,
 }
 
 /// The graphs a run left out for their size (`gnn train --max-nodes`), from every fold's
@@ -125,6 +144,16 @@ pub fn classifier_from_json(value: serde_json::Value) -> serde_json::Result<Clas
     }
 }
 
+fn finished_by_default() -> bool {
+    true
+}
+
+/// JSON has no NaN: serde_json writes a NaN `f64` (a diverged loss, the mean accuracy of a run
+/// with no finished fold) as `null`; this reads `null` back as NaN.
+fn nan_if_null<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<f64, D::Error> {
+    Ok(Option::<f64>::deserialize(deserializer)?.unwrap_or(f64::NAN))
+}
+
 fn deserialize_classifier<'de, D: serde::Deserializer<'de>>(
     deserializer: D,
 ) -> Result<ClassifierConfig, D::Error> {
@@ -148,13 +177,13 @@ impl RunReport {
         self.seconds_per_epoch = median(&times);
     }
 
-    /// Writes the report as pretty JSON.
+    /// Writes the report as pretty JSON, atomically ([`write_atomic`]).
     ///
     /// # Errors
     /// An I/O error (the JSON itself always serialises).
     pub fn save(&self, path: &Path) -> std::io::Result<()> {
         let text = serde_json::to_string_pretty(self).map_err(std::io::Error::other)?;
-        std::fs::write(path, text + "\n")
+        write_atomic(path, (text + "\n").as_bytes())
     }
 
     /// Reads a report written by [`save`](Self::save).
@@ -222,6 +251,7 @@ pub(crate) mod tests {
             training: TrainingConfig::new(),
             left_out: LeftOut::default(),
             fold_results,
+            finished: true,
         }
     }
 

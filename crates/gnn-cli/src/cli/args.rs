@@ -15,8 +15,9 @@ use super::DEFAULT_DATASET_GRAPHS;
 use super::values::{BackendArg, ConvArg, ModelArg, ReadoutArg};
 use crate::config::TrainingConfig;
 
-/// Arguments of `gnn train`.
-#[derive(Debug, Clone, Args)]
+/// Arguments of `gnn train`. A run keeps them in `run.json` (all but `--resume` and
+/// `--quiet`), which `--resume` reads back.
+#[derive(Debug, Clone, Args, serde::Serialize, serde::Deserialize)]
 pub struct TrainArgs {
     /// TU dataset by name, from the cache (`GNN_DATA_DIR`), downloaded when missing.
     #[arg(long, value_name = "NAME", conflicts_with = "data_dir")]
@@ -104,12 +105,28 @@ pub struct TrainArgs {
     /// Tensor backend.
     #[arg(long, value_enum, default_value_t = BackendArg::Flex)]
     pub backend: BackendArg,
+    /// Devices to train on through burn-train's multi-device strategy: the first N devices of
+    /// the backend (wgpu: the GPUs; ndarray and flex: N handles on the CPU). Default 1.
+    #[arg(long, value_name = "N")]
+    #[serde(default)]
+    pub devices: Option<usize>,
     /// Output folder [default: runs/DATASET-MODEL-CONV].
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
+    /// Continue the interrupted run in DIR (a `gnn train --out` folder) where it stopped, with
+    /// its settings; other flags, when given, must repeat them.
+    #[arg(long, value_name = "DIR", conflicts_with = "out")]
+    #[serde(skip)]
+    pub resume: Option<PathBuf>,
     /// No per-epoch lines.
     #[arg(long, short)]
+    #[serde(skip)]
     pub quiet: bool,
+    /// The flags given on the command line (clap ids: `batch_size` for `--batch-size`), filled
+    /// by [`crate::cli::parse`]; `--resume` checks them against the run's.
+    #[arg(skip)]
+    #[serde(skip)]
+    pub given: Vec<String>,
 }
 
 /// Arguments of `gnn eval`.

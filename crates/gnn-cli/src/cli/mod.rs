@@ -12,7 +12,8 @@
 pub mod args;
 pub mod values;
 
-use clap::{Parser, Subcommand};
+use clap::parser::ValueSource;
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
 pub use args::{EvalArgs, PredictArgs, SelectArgs, TrainArgs};
 pub use values::{BackendArg, ConvArg, ModelArg, ReadoutArg};
@@ -33,6 +34,8 @@ pub struct Cli {
 }
 
 /// The subcommands.
+// Parsed once per process: the size of `TrainArgs` costs nothing worth a box.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Train a classifier (default: the built-in BA-2Motifs dataset) and report test accuracy.
@@ -78,7 +81,7 @@ where
     I: IntoIterator<Item = T>,
     T: Into<std::ffi::OsString> + Clone,
 {
-    let cli = Cli::try_parse_from(args).map_err(|e| {
+    let clap_error = |e: clap::Error| {
         use clap::error::ErrorKind;
         match e.kind() {
             ErrorKind::DisplayHelp
@@ -96,7 +99,19 @@ where
             }
             _ => CliError::usage(first_line(&e.to_string())),
         }
-    })?;
+    };
+    let matches = Cli::command()
+        .try_get_matches_from(args)
+        .map_err(clap_error)?;
+    let mut cli = Cli::from_arg_matches(&matches).map_err(clap_error)?;
+    if let (Command::Train(args), Some(("train", train))) = (&mut cli.command, matches.subcommand())
+    {
+        args.given = train
+            .ids()
+            .filter(|id| train.value_source(id.as_str()) == Some(ValueSource::CommandLine))
+            .map(|id| id.as_str().to_string())
+            .collect();
+    }
     match &cli.command {
         Command::Train(args) => check_train(args)?,
         Command::Eval(args) => {
@@ -152,6 +167,9 @@ fn check_train(args: &TrainArgs) -> Result<(), CliError> {
     }
     if let Some(max_nodes) = args.max_nodes {
         positive("--max-nodes", max_nodes)?;
+    }
+    if let Some(devices) = args.devices {
+        positive("--devices", devices)?;
     }
     if args.hidden < 2 {
         return Err(CliError::usage(

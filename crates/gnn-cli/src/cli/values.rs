@@ -6,7 +6,8 @@ use gnn_core::conv::ConvKind;
 use gnn_pool::GlobalPool;
 
 /// Model kinds on the command line.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum ModelArg {
     /// No local pooling: convolutions and global readouts only (the baseline).
     Global,
@@ -27,7 +28,8 @@ pub enum ModelArg {
 }
 
 /// Convolutions on the command line.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum ConvArg {
     /// GraphConv (sum aggregation).
     Graph,
@@ -40,7 +42,8 @@ pub enum ConvArg {
 }
 
 /// Readouts on the command line.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum ReadoutArg {
     /// `[max ‖ mean]` (PyG's example, SAGPool).
     MaxMean,
@@ -77,7 +80,8 @@ impl ReadoutArg {
 }
 
 /// Backends on the command line.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum BackendArg {
     /// Burn's NdArray CPU backend.
     Ndarray,

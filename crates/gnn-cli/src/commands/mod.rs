@@ -69,6 +69,36 @@ pub enum CommandError {
     /// `--backend wgpu` in a build without the `wgpu` feature.
     #[error("this gnn was built without wgpu: rebuild with `--features wgpu`")]
     NoWgpu,
+    /// `--resume` with flags whose values differ from the run's.
+    #[error(
+        "{flags}: not the value the run in {} was started with; a resumed run keeps its settings (drop the flag, or start a new run with --out)",
+        .run.display()
+    )]
+    ResumeFlags {
+        /// The differing flags, comma-separated (`--epochs, --lr`).
+        flags: String,
+        /// The run's folder.
+        run: PathBuf,
+    },
+    /// `--devices N` with fewer devices of one kind.
+    #[error("--devices {asked}: no kind of device has {asked} here (found {found})")]
+    Devices {
+        /// The devices asked for.
+        asked: usize,
+        /// What was found, per kind.
+        found: String,
+    },
+}
+
+impl CommandError {
+    /// The process exit status for this error: 130 (as for a process ended by Ctrl-C) when a
+    /// run was interrupted, 1 otherwise.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            CommandError::Train(TrainError::Interrupted { .. }) => 130,
+            _ => 1,
+        }
+    }
 }
 
 /// Runs `command`, printing its output to stdout.

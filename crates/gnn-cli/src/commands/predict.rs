@@ -12,6 +12,7 @@ use gnn_models::Classifier;
 use serde::Serialize;
 
 use super::{CommandError, load_graphs};
+use crate::atomic::write_atomic;
 use crate::cli::{BackendArg, PredictArgs};
 use crate::train::{Preprocessing, TrainError, load_model};
 
@@ -64,7 +65,7 @@ pub fn execute(args: &PredictArgs) -> Result<(), CommandError> {
             } else {
                 write_csv(&mut text, &predictions).map_err(write_error(path))?;
             }
-            std::fs::write(path, text).map_err(write_error(path))?;
+            write_atomic(path, &text).map_err(write_error(path))?;
             eprintln!(
                 "{}: {} predictions written to {}",
                 loaded.name,

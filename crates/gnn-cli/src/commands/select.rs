@@ -51,9 +51,11 @@ pub fn execute(args: &SelectArgs) -> Result<(), CommandError> {
     if let Some(out) = &args.out {
         let json = serde_json::json!({ "runs": names, "selection": selection });
         let text = serde_json::to_string_pretty(&json)?;
-        std::fs::write(out, text + "\n").map_err(|source| CommandError::Write {
-            path: out.clone(),
-            source,
+        crate::atomic::write_atomic(out, (text + "\n").as_bytes()).map_err(|source| {
+            CommandError::Write {
+                path: out.clone(),
+                source,
+            }
         })?;
     }
     Ok(())

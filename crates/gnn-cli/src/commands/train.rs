@@ -1,7 +1,8 @@
 //! `gnn train`: the dataset, its folds (k-fold, a split file, or one stratified split), the
-//! classifier the flags describe, then [`crate::train::run()`] on the chosen backend.
+//! classifier the flags describe, then [`crate::train::run_on`] on the chosen backend and
+//! devices; `run.json` keeps the arguments for `gnn train --resume DIR`.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use burn::backend::{Autodiff, Flex, NdArray};
 use gnn_datasets::{
@@ -9,18 +10,84 @@ use gnn_datasets::{
 };
 
 use super::{CommandError, load_dataset};
+use crate::atomic::write_atomic;
 use crate::cli::{BackendArg, TrainArgs};
 use crate::report::{LeftOut, RunReport};
-use crate::train::{self, RunSpec};
+use crate::train::{self, RunSpec, TrainError, interrupt::signal_interrupter};
+
+/// File name of a run's arguments inside its folder (what `--resume` reads).
+pub const RUN_FILE: &str = "run.json";
+
+/// Flags that `--resume` lets differ from the run's: they change no result.
+const FREE_ON_RESUME: [&str; 2] = ["resume", "quiet"];
+
+/// The arguments of the run in `dir` (its `run.json`), for `gnn train --resume dir`: those of
+/// `current` that were given on the command line must equal the run's (`--quiet` excepted).
+///
+/// # Errors
+/// [`TrainError::Resume`] when `dir` holds no readable `run.json`;
+/// [`CommandError::ResumeFlags`] naming the flags that differ.
+pub fn resumed_args(dir: &Path, current: &TrainArgs) -> Result<TrainArgs, CommandError> {
+    let path = dir.join(RUN_FILE);
+    let resume_error = |message: String| {
+        CommandError::Train(TrainError::Resume {
+            path: path.clone(),
+            message,
+        })
+    };
+    let text = std::fs::read_to_string(&path).map_err(|e| {
+        resume_error(if e.kind() == std::io::ErrorKind::NotFound {
+            "no run here (no run.json)".to_string()
+        } else {
+            e.to_string()
+        })
+    })?;
+    let stored: TrainArgs = serde_json::from_str(&text).map_err(|e| resume_error(e.to_string()))?;
+    let (now, then) = (
+        serde_json::to_value(current)?,
+        serde_json::to_value(&stored)?,
+    );
+    let differing: Vec<String> = current
+        .given
+        .iter()
+        .filter(|id| !FREE_ON_RESUME.contains(&id.as_str()))
+        .filter(|id| now.get(id.as_str()) != then.get(id.as_str()))
+        .map(|id| format!("--{}", id.replace('_', "-")))
+        .collect();
+    if !differing.is_empty() {
+        return Err(CommandError::ResumeFlags {
+            flags: differing.join(", "),
+            run: dir.to_path_buf(),
+        });
+    }
+    Ok(TrainArgs {
+        out: Some(dir.to_path_buf()),
+        resume: Some(dir.to_path_buf()),
+        quiet: current.quiet,
+        given: current.given.clone(),
+        ..stored
+    })
+}
 
 /// Trains every fold the arguments describe, printing a header, one line per epoch and per
 /// fold (unless `--quiet`) and the test accuracy; writes the run's files under `--out`
-/// (default `runs/DATASET-MODEL-CONV`).
+/// (default `runs/DATASET-MODEL-CONV`). With `--resume DIR`, continues the run in DIR with its
+/// arguments. Ctrl-C or SIGTERM stops after the current step (see
+/// [`crate::train::interrupt`]).
 ///
 /// # Errors
-/// A dataset or split file that cannot be read, an empty dataset, a training failure, or
+/// A dataset or split file that cannot be read, an empty dataset, a training failure, an
+/// interruption ([`TrainError::Interrupted`]), a run that cannot be resumed, or
 /// `--backend wgpu` without the `wgpu` feature.
 pub fn execute(args: &TrainArgs) -> Result<(), CommandError> {
+    let resumed;
+    let args = match &args.resume {
+        Some(dir) => {
+            resumed = resumed_args(dir, args)?;
+            &resumed
+        }
+        None => args,
+    };
     let (name, attribute_columns, dataset) = load_dataset(
         args.dataset.as_deref(),
         args.data_dir.as_deref(),
@@ -57,9 +124,26 @@ pub fn execute(args: &TrainArgs) -> Result<(), CommandError> {
         ))
     });
     let training = args.training();
+    if args.resume.is_none() {
+        // With the thread count resolved, so that a resume on another machine trains the same.
+        let stored = TrainArgs {
+            threads: Some(training.threads),
+            out: Some(out.clone()),
+            ..args.clone()
+        };
+        let path = out.join(RUN_FILE);
+        let text = serde_json::to_string_pretty(&stored)?;
+        write_atomic(&path, (text + "\n").as_bytes())
+            .map_err(|source| CommandError::Write { path, source })?;
+    }
     if !args.quiet {
         println!(
-            "{name}: {} graphs, {} node features, {} classes | model {} conv {} hidden {} readout {} | {} fold(s), up to {} epochs, batch {}, lr {}, backend {}, {} thread(s) | out {}",
+            "{}{name}: {} graphs, {} node features, {} classes | model {} conv {} hidden {} readout {} | {} fold(s), up to {} epochs, batch {}, lr {}, backend {}, {} device(s), {} thread(s) | out {}",
+            if args.resume.is_some() {
+                "resuming "
+            } else {
+                ""
+            },
             dataset.graphs().len(),
             dataset.num_features(),
             classifier.num_classes(),
@@ -72,6 +156,7 @@ pub fn execute(args: &TrainArgs) -> Result<(), CommandError> {
             training.batch_size,
             training.lr,
             args.backend.name(),
+            args.devices.unwrap_or(1),
             training.threads,
             out.display()
         );
@@ -93,11 +178,19 @@ pub fn execute(args: &TrainArgs) -> Result<(), CommandError> {
         conv_name: args.conv.name().to_string(),
         backend_name: args.backend.name().to_string(),
         verbose: !args.quiet,
+        interrupter: signal_interrupter(),
+        resume: args.resume.is_some(),
+        on_epoch_end: None,
     };
+    let devices = args.devices.unwrap_or(1);
     let report = match args.backend {
-        BackendArg::Flex => train::run::<Autodiff<Flex>>(&spec, &Default::default())?,
-        BackendArg::Ndarray => train::run::<Autodiff<NdArray<f32>>>(&spec, &Default::default())?,
-        BackendArg::Wgpu => run_wgpu(&spec)?,
+        BackendArg::Flex => {
+            train::run_on::<Autodiff<Flex>>(&spec, &vec![Default::default(); devices])?
+        }
+        BackendArg::Ndarray => {
+            train::run_on::<Autodiff<NdArray<f32>>>(&spec, &vec![Default::default(); devices])?
+        }
+        BackendArg::Wgpu => run_wgpu(&spec, devices)?,
     };
     if report.folds > 1 {
         println!(
@@ -122,15 +215,15 @@ pub fn execute(args: &TrainArgs) -> Result<(), CommandError> {
 }
 
 #[cfg(feature = "wgpu")]
-fn run_wgpu(spec: &RunSpec) -> Result<RunReport, CommandError> {
-    Ok(train::run::<Autodiff<burn::backend::Wgpu>>(
-        spec,
-        &Default::default(),
+fn run_wgpu(spec: &RunSpec, devices: usize) -> Result<RunReport, CommandError> {
+    let devices = wgpu_devices(devices)?;
+    Ok(train::run_on::<Autodiff<burn::backend::Wgpu>>(
+        spec, &devices,
     )?)
 }
 
 #[cfg(not(feature = "wgpu"))]
-fn run_wgpu(_spec: &RunSpec) -> Result<RunReport, CommandError> {
+fn run_wgpu(_spec: &RunSpec, _devices: usize) -> Result<RunReport, CommandError> {
     // `cli::parse` refuses `--backend wgpu` in a build without the feature.
     Err(CommandError::NoWgpu)
 }
@@ -166,6 +259,40 @@ pub fn leave_out_large_graphs(
         })
         .collect();
     (folds, left_out)
+}
+
+/// The first `n` Wgpu devices: the default device for one; else `n` adapters of the first kind
+/// (discrete, integrated, virtual GPUs, then CPUs) that has `n`.
+///
+/// # Errors
+/// [`CommandError::Devices`] when no kind has `n` adapters.
+#[cfg(feature = "wgpu")]
+pub fn wgpu_devices(n: usize) -> Result<Vec<burn::backend::wgpu::WgpuDevice>, CommandError> {
+    use burn::backend::wgpu::WgpuDevice;
+    use burn::tensor::backend::Backend;
+    if n <= 1 {
+        return Ok(vec![WgpuDevice::DefaultDevice]);
+    }
+    type Kind = fn(usize) -> WgpuDevice;
+    let kinds: [(u16, &str, Kind); 4] = [
+        (0, "discrete", WgpuDevice::DiscreteGpu),
+        (1, "integrated", WgpuDevice::IntegratedGpu),
+        (2, "virtual", WgpuDevice::VirtualGpu),
+        (3, "CPU", |_| WgpuDevice::Cpu),
+    ];
+    let mut found = Vec::new();
+    for (type_id, name, device) in kinds {
+        let count = <burn::backend::Wgpu as Backend>::device_count(type_id);
+        // A CPU adapter is one device however many handles point at it.
+        if count >= n && type_id != 3 {
+            return Ok((0..n).map(device).collect());
+        }
+        found.push(format!("{count} {name}"));
+    }
+    Err(CommandError::Devices {
+        asked: n,
+        found: found.join(", "),
+    })
 }
 
 /// The folds of the run: from `--splits` (a split file or a folder of index files), else

@@ -1,27 +1,73 @@
 //! Saved models and checkpoints: `model.mpk` (weights, full precision) with `model.json` (the
-//! classifier's configuration), and the choice among the checkpoints burn-train kept of the
-//! one with the lowest validation loss.
+//! classifier's configuration), the atomic [`Recorder`] of every model and checkpoint, the
+//! check that a checkpoint loads before a resume ([`check_resumable`]), and the choice among
+//! the checkpoints burn-train kept of the one with the lowest validation loss.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use burn::config::Config;
-use burn::module::Module;
-use burn::record::{FullPrecisionSettings, NamedMpkFileRecorder};
-use burn::tensor::backend::Backend;
+use burn::module::{AutodiffModule, Module};
+use burn::optim::Optimizer;
+use burn::optim::lr_scheduler::LrScheduler;
+use burn::record::{
+    FileRecorder, FullPrecisionSettings, NamedMpkBytesRecorder, NamedMpkFileRecorder,
+    Recorder as BurnRecorder, RecorderError,
+};
+use burn::tensor::backend::{AutodiffBackend, Backend};
 use gnn_models::{Classifier, ClassifierConfig};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
 
 use super::error::{TrainError, io_error};
+use super::state::checkpoint_path;
+use crate::atomic::write_atomic;
 use crate::report::{EpochRecord, classifier_from_json};
 
-/// The recorder of every checkpoint and saved model: full precision (f32 floats), so that a
-/// reloaded model of an f32 backend computes exactly what was trained (the weights of an f64
-/// backend are rounded to f32).
-pub type Recorder = NamedMpkFileRecorder<FullPrecisionSettings>;
+/// The recorder of every checkpoint and saved model: Burn's named MessagePack format
+/// (`.mpk`, as `NamedMpkFileRecorder`) at full precision (f32 floats), so that a reloaded model
+/// of an f32 backend computes exactly what was trained (the weights of an f64 backend are
+/// rounded to f32), written atomically ([`write_atomic`]): a run killed while burn-train saves
+/// a checkpoint leaves the previous file or the complete new one, never a truncated file.
+#[derive(Debug, Default, Clone)]
+pub struct Recorder {
+    bytes: NamedMpkBytesRecorder<FullPrecisionSettings>,
+    file: NamedMpkFileRecorder<FullPrecisionSettings>,
+}
+
+impl Recorder {
+    /// The recorder.
+    pub fn new() -> Self {
+        Self::default()
+    }
+}
+
+impl<B: Backend> burn::record::Recorder<B> for Recorder {
+    type Settings = FullPrecisionSettings;
+    type RecordArgs = PathBuf;
+    type RecordOutput = ();
+    type LoadArgs = PathBuf;
+
+    fn save_item<I: Serialize>(&self, item: I, mut file: PathBuf) -> Result<(), RecorderError> {
+        let bytes = burn::record::Recorder::<B>::save_item(&self.bytes, item, ())?;
+        file.set_extension(<Self as FileRecorder<B>>::file_extension());
+        write_atomic(&file, &bytes)
+            .map_err(|e| RecorderError::Unknown(format!("{}: {e}", file.display())))
+    }
+
+    fn load_item<I: DeserializeOwned>(&self, file: &mut PathBuf) -> Result<I, RecorderError> {
+        burn::record::Recorder::<B>::load_item(&self.file, file)
+    }
+}
+
+impl<B: Backend> FileRecorder<B> for Recorder {
+    fn file_extension() -> &'static str {
+        "mpk"
+    }
+}
 
 /// File stem of a saved model inside a run or fold folder (`model.mpk`, `model.json`).
 pub const MODEL_STEM: &str = "model";
 
-/// Saves `model` as `DIR/model.mpk` and its configuration as `DIR/model.json`.
+/// Saves `model` as `DIR/model.mpk` and its configuration as `DIR/model.json`, each atomically.
 ///
 /// # Errors
 /// [`TrainError::Checkpoint`] or [`TrainError::Io`].
@@ -38,7 +84,7 @@ pub fn save_model<B: Backend>(
             message: e.to_string(),
         })?;
     let json = dir.join(format!("{MODEL_STEM}.json"));
-    config.save(&json).map_err(io_error(&json))
+    write_atomic(&json, config.to_string().as_bytes()).map_err(io_error(&json))
 }
 
 /// Loads a model saved by [`save_model`] from `dir`.
@@ -112,6 +158,44 @@ pub fn select_checkpoint<B: Backend>(
         }
     }
     (last, last_epoch)
+}
+
+/// Reads the checkpoint of `epoch` in `dir/checkpoint` as burn-train will on resume, so that a file it cannot load
+/// is a [`TrainError::Checkpoint`] here rather than a panic inside burn-train. `model`, `optim`
+/// and `scheduler` only name the record types.
+///
+/// # Errors
+/// [`TrainError::Checkpoint`] naming the file that does not load.
+pub fn check_resumable<B, M, O, S>(
+    dir: &Path,
+    epoch: usize,
+    _model: &M,
+    _optim: &O,
+    _scheduler: &S,
+    device: &B::Device,
+) -> Result<(), TrainError>
+where
+    B: AutodiffBackend,
+    M: AutodiffModule<B>,
+    O: Optimizer<M, B>,
+    S: LrScheduler,
+{
+    let recorder = Recorder::new();
+    let error = |part: &str| {
+        let path = checkpoint_path(dir, part, epoch);
+        move |e: RecorderError| TrainError::Checkpoint {
+            path,
+            message: e.to_string(),
+        }
+    };
+    let stem = |part: &str| checkpoint_path(dir, part, epoch).with_extension("");
+    BurnRecorder::<B>::load::<M::Record>(&recorder, stem("model"), device)
+        .map_err(error("model"))?;
+    BurnRecorder::<B>::load::<O::Record>(&recorder, stem("optim"), device)
+        .map_err(error("optim"))?;
+    BurnRecorder::<B>::load::<S::Record<B>>(&recorder, stem("scheduler"), device)
+        .map_err(error("scheduler"))?;
+    Ok(())
 }
 
 #[cfg(test)]

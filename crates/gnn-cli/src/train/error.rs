@@ -91,6 +91,35 @@ pub enum TrainError {
         /// What went wrong.
         message: String,
     },
+    /// The run was interrupted (Ctrl-C, SIGTERM, or a programmatic stop): the last completed
+    /// epoch's checkpoint, `state.json` and a `metrics.json` marked unfinished are kept.
+    #[error(
+        "interrupted in fold {} after epoch {epoch} (its checkpoint is kept); resume with `gnn train --resume {}`",
+        .fold + 1,
+        .out.display()
+    )]
+    Interrupted {
+        /// The fold that was running, from 0.
+        fold: usize,
+        /// Its last completed epoch (0: none; the fold restarts).
+        epoch: usize,
+        /// The run's folder, to pass to `--resume`.
+        out: PathBuf,
+    },
+    /// A run cannot be resumed from its folder.
+    #[error("cannot resume from {path}: {message}")]
+    Resume {
+        /// The file that stops the resume.
+        path: PathBuf,
+        /// Why.
+        message: String,
+    },
+    /// `--resume` of a run that already went through every fold.
+    #[error("the run in {out} is finished: nothing to resume (train again with --out)")]
+    AlreadyFinished {
+        /// The run's folder.
+        out: PathBuf,
+    },
 }
 
 /// Wraps an I/O error on `path` as [`TrainError::Io`].
@@ -122,5 +151,14 @@ mod tests {
             fold: 3,
         };
         assert_eq!(empty.to_string(), "the validation set of fold 3 is empty");
+        let interrupted = TrainError::Interrupted {
+            fold: 0,
+            epoch: 4,
+            out: PathBuf::from("runs/x"),
+        };
+        assert_eq!(
+            interrupted.to_string(),
+            "interrupted in fold 1 after epoch 4 (its checkpoint is kept); resume with `gnn train --resume runs/x`"
+        );
     }
 }

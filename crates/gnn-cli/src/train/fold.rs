@@ -1,6 +1,7 @@
-//! One fold: [`check_data`] (does a dataset fit a model?), [`train_fold`] (burn-train's
-//! `SupervisedTraining` on one train/valid/test split, then the best checkpoint restored and
-//! tested) and [`evaluate`] (loss and accuracy of a model on a dataset).
+//! One fold: [`check_data`] (does a dataset fit a model?), [`train_fold_with`] (burn-train's
+//! `SupervisedTraining` on one train/valid/test split, fresh or resumed, then the best
+//! checkpoint restored and tested) and [`evaluate`] (loss and accuracy of a model on a
+//! dataset).
 
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -11,17 +12,23 @@ use burn::optim::AdamConfig;
 use burn::optim::decay::WeightDecayConfig;
 use burn::optim::grad_clipping::GradientClippingConfig;
 use burn::tensor::backend::{AutodiffBackend, Backend};
+use burn::train::logger::InMemoryMetricLogger;
 use burn::train::metric::{AccuracyMetric, LossMetric};
-use burn::train::{Learner, SupervisedTraining};
+use burn::train::{ExecutionStrategy, Interrupter, Learner, MultiDeviceOptim, SupervisedTraining};
 use gnn_core::{Graph, GraphBatch, host};
 use gnn_datasets::{GraphBatcher, GraphDataset};
-use gnn_models::train::{ShardedBatch, ShardedGraphBatcher, classification_step};
+use gnn_models::train::{ShardedGraphBatcher, classification_step};
 use gnn_models::{Classifier, ClassifierConfig};
 
-use super::checkpoint::{Recorder, save_model, select_checkpoint};
+use super::checkpoint::{Recorder, check_resumable, save_model, select_checkpoint};
 use super::error::{SplitPart, TrainError, io_error};
+use super::interrupt::SIGNAL_MESSAGE;
+use super::loader::EpochLoader;
 use super::renderer::EpochRenderer;
-use super::schedule::{Plateau, PlateauSettings};
+use super::schedule::{PlateauLr, PlateauSettings};
+use super::state::{
+    EpochCheckpointing, EpochEarlyStopping, EpochHook, FoldState, Ledger, clear_fold,
+};
 use crate::config::TrainingConfig;
 use crate::report::{EpochRecord, FoldReport, epoch_times, median};
 
@@ -112,18 +119,42 @@ pub struct FoldData {
     pub test: GraphDataset,
 }
 
-/// Trains one fold in `dir` with burn-train's `Learner` and returns its report and the selected
-/// model (lowest validation loss among the kept checkpoints), saved as `dir/model.mpk`.
-///
-/// Adam with weight decay, checkpoints of the last epochs and of the best validation loss,
-/// early stopping on the validation loss and the learning rate on its plateaus
-/// ([`schedule`](super::schedule)), one progress line per epoch when `verbose` (from
-/// [`EpochRenderer`]).
+/// How a fold runs, besides its data and settings: where, how loudly, and whether it continues
+/// an interrupted run.
+#[derive(Clone)]
+pub struct FoldOptions<B: AutodiffBackend> {
+    /// The devices to train on: one runs burn-train's single-device strategy; several run its
+    /// `ExecutionStrategy::MultiDevice` (each device trains on its slice of every epoch, the
+    /// gradients are summed on the first, which also validates). Empty means the default device.
+    pub devices: Vec<B::Device>,
+    /// One line per epoch (and a progress bar on a terminal).
+    pub verbose: bool,
+    /// Stops training after the current step (Ctrl-C, SIGTERM, or a caller's choice).
+    pub interrupter: Interrupter,
+    /// Continue from the fold's `state.json` and checkpoints instead of starting afresh.
+    pub resume: bool,
+    /// Called after each completed epoch (see [`EpochHook`]).
+    pub on_epoch_end: Option<EpochHook>,
+}
+
+impl<B: AutodiffBackend> FoldOptions<B> {
+    /// A fresh fold on `device`, with its own interrupter and no hook.
+    pub fn on(device: &B::Device, verbose: bool) -> Self {
+        Self {
+            devices: vec![device.clone()],
+            verbose,
+            interrupter: Interrupter::new(),
+            resume: false,
+            on_epoch_end: None,
+        }
+    }
+}
+
+/// Trains one fold in `dir` with burn-train's `Learner` on `device` and returns its report and
+/// the selected model (see [`train_fold_with`]).
 ///
 /// # Errors
-/// Data that does not fit the model ([`check_data`]), an empty training or validation set
-/// ([`TrainError::EmptySplit`]), unusable settings ([`TrainError::Settings`]), an invalid model
-/// configuration, or a file that cannot be written.
+/// Those of [`train_fold_with`].
 pub fn train_fold<B: AutodiffBackend>(
     model_config: &ClassifierConfig,
     training: &TrainingConfig,
@@ -131,6 +162,36 @@ pub fn train_fold<B: AutodiffBackend>(
     dir: &Path,
     device: &B::Device,
     verbose: bool,
+) -> Result<(FoldReport, Classifier<B::InnerBackend>), TrainError> {
+    train_fold_with::<B>(
+        model_config,
+        training,
+        data,
+        dir,
+        &FoldOptions::on(device, verbose),
+    )
+}
+
+/// Trains one fold in `dir` with burn-train's `Learner` and returns its report and the selected
+/// model (lowest validation loss among the kept checkpoints), saved as `dir/model.mpk`.
+///
+/// Adam with weight decay; after every epoch `dir/state.json` and burn-train's checkpoint of the
+/// epoch (the last two and the best are kept); early stopping on the validation loss (see
+/// [`super::state`]). With `options.resume` it continues from the last epoch whose state and
+/// checkpoint are complete, with the model, optimizer, scheduler, early-stopping counters and
+/// the epoch's shuffle and seed of the uninterrupted run.
+///
+/// # Errors
+/// Data that does not fit the model ([`check_data`]), an empty training or validation set
+/// ([`TrainError::EmptySplit`]), unusable settings ([`TrainError::Settings`]), an invalid model
+/// configuration, a file that cannot be written, an unreadable state or checkpoint on resume,
+/// or [`TrainError::Interrupted`] when `options.interrupter` stopped training.
+pub fn train_fold_with<B: AutodiffBackend>(
+    model_config: &ClassifierConfig,
+    training: &TrainingConfig,
+    data: FoldData,
+    dir: &Path,
+    options: &FoldOptions<B>,
 ) -> Result<(FoldReport, Classifier<B::InnerBackend>), TrainError> {
     let started = Instant::now();
     for (which, dataset) in [
@@ -148,52 +209,128 @@ pub fn train_fold<B: AutodiffBackend>(
     }
     training.validate()?;
     std::fs::create_dir_all(dir).map_err(io_error(dir))?;
+    let devices = if options.devices.is_empty() {
+        vec![B::Device::default()]
+    } else {
+        options.devices.clone()
+    };
+    let device = &devices[0];
+    let patience = training.patience.max(1);
+    let resumed = if options.resume {
+        FoldState::load(dir)?.and_then(|state| state.resume_point(dir, patience, training.epochs))
+    } else {
+        clear_fold(dir)?;
+        None
+    };
     let seed = training.seed.wrapping_add(data.fold as u64);
     B::seed(device, seed);
     let model = model_config.init::<B>(device)?;
-    let mut adam = AdamConfig::new().with_epsilon(1e-8);
-    if training.weight_decay > 0.0 {
-        adam = adam.with_weight_decay(Some(WeightDecayConfig::new(training.weight_decay as f32)));
+    let optim = adam(training).init();
+    let start_epoch = resumed.as_ref().map_or(0, |state| state.epoch);
+    if start_epoch > 0 {
+        check_resumable(dir, start_epoch, &model, &optim, &training.lr, device)?;
+        if options.verbose {
+            println!(
+                "{}resuming after epoch {start_epoch} of {}",
+                fold_label(&data),
+                training.epochs
+            );
+        }
     }
-    if training.grad_clip_norm > 0.0 {
-        adam = adam.with_grad_clipping(Some(GradientClippingConfig::Norm(
-            training.grad_clip_norm as f32,
-        )));
-    }
-    let optim = adam.init();
 
-    let train_loader = DataLoaderBuilder::<B, Graph, ShardedBatch<B>>::new(
+    let train_loader = Arc::new(EpochLoader::<B>::new(
+        data.train.graphs().to_vec(),
         ShardedGraphBatcher::new(training.threads),
-    )
-    .batch_size(training.batch_size)
-    .shuffle(seed)
-    .set_device(device.clone())
-    .build(data.train.clone());
+        training.batch_size,
+        seed,
+        device.clone(),
+        start_epoch + 1,
+    ));
     let valid_loader =
         DataLoaderBuilder::<B::InnerBackend, Graph, GraphBatch<B::InnerBackend>>::new(GraphBatcher)
             .batch_size(training.batch_size)
             .set_device(device.clone())
             .build(data.valid.clone());
 
-    let history = Arc::new(Mutex::new(Vec::new()));
-    let label = if data.folds > 1 {
-        format!("fold {}/{} ", data.fold + 1, data.folds)
-    } else {
-        String::new()
+    let ledger = Ledger::new(
+        resumed
+            .as_ref()
+            .map(|s| s.history.clone())
+            .unwrap_or_default(),
+    );
+    let failure = Arc::new(Mutex::new(None));
+    let renderer = EpochRenderer::new(
+        ledger.clone(),
+        fold_label(&data),
+        training.epochs,
+        options.verbose,
+        training.batch_size,
+    );
+    let checkpointing = EpochCheckpointing {
+        ledger: ledger.clone(),
+        dir: dir.to_path_buf(),
+        fold: data.fold,
+        patience,
+        max_epochs: training.epochs,
+        interrupter: options.interrupter.clone(),
+        failure: failure.clone(),
+        on_epoch_end: options.on_epoch_end.clone(),
     };
-    let renderer = EpochRenderer::new(history.clone(), label, training.epochs, verbose);
-    // Early stopping and the learning rate on plateau share one state (see `schedule`).
-    let plateau = Plateau::new(PlateauSettings::from(training));
-    let result = SupervisedTraining::new(dir, train_loader, valid_loader)
+    // A fold whose training was over when it was interrupted runs no epoch: burn-train restores
+    // its last checkpoint and returns it.
+    let num_epochs = match &resumed {
+        Some(state) if state.stopped => state.epoch,
+        _ => training.epochs,
+    };
+    let strategy = if devices.len() > 1 {
+        ExecutionStrategy::MultiDevice(devices.clone(), MultiDeviceOptim::OptimMainDevice)
+    } else {
+        ExecutionStrategy::SingleDevice(device.clone())
+    };
+    let mut builder = SupervisedTraining::new(dir, train_loader, valid_loader)
         .metrics((AccuracyMetric::new(), LossMetric::new()))
         .with_file_checkpointer(Recorder::new())
-        .early_stopping(plateau.stopping())
+        .with_checkpointing_strategy(checkpointing)
+        .early_stopping(EpochEarlyStopping {
+            ledger: ledger.clone(),
+            plateau: PlateauSettings::from(training),
+        })
+        .with_metric_logger(InMemoryMetricLogger::new())
         .with_application_logger(None)
-        .num_epochs(training.epochs)
-        .renderer(renderer)
-        .launch(Learner::new(model, optim, plateau.scheduler()));
+        .with_interrupter(options.interrupter.clone())
+        .with_training_strategy(strategy.into())
+        .num_epochs(num_epochs)
+        .renderer(renderer);
+    if start_epoch > 0 {
+        builder = builder.checkpoint(start_epoch);
+    }
+    // The learning rate on plateau follows the fold's history (see `schedule`).
+    let scheduler = PlateauLr::new(PlateauSettings::from(training), ledger.clone());
+    let result = builder.launch(Learner::new(model, optim, scheduler));
 
-    let history: Vec<EpochRecord> = history.lock().map(|h| h.clone()).unwrap_or_default();
+    if options.interrupter.should_stop() {
+        if let Some(error) = failure.lock().unwrap_or_else(|e| e.into_inner()).take() {
+            return Err(error);
+        }
+        let message = options.interrupter.get_message().unwrap_or_default();
+        if message != SIGNAL_MESSAGE && message != STOP_MESSAGE {
+            // burn-train's checkpointer stops the run with the error when a save fails.
+            return Err(TrainError::Checkpoint {
+                path: dir.join("checkpoint"),
+                message,
+            });
+        }
+        let epoch = FoldState::load(dir)?
+            .and_then(|state| state.resume_point(dir, patience, training.epochs))
+            .map_or(0, |state| state.epoch);
+        return Err(TrainError::Interrupted {
+            fold: data.fold,
+            epoch,
+            out: dir.parent().unwrap_or(dir).to_path_buf(),
+        });
+    }
+
+    let history: Vec<EpochRecord> = ledger.history();
     let (model, selected_epoch) =
         select_checkpoint::<B::InnerBackend>(result.model, model_config, &history, dir, device);
     let valid = evaluate(&model, &data.valid, training.batch_size, device)?;
@@ -213,6 +350,33 @@ pub fn train_fold<B: AutodiffBackend>(
         history,
     };
     Ok((report, model))
+}
+
+/// The reason to give [`FoldOptions::interrupter`] when stopping a run from code (a signal
+/// gives [`SIGNAL_MESSAGE`]); any other reason reads as a failure of burn-train's checkpointer.
+pub const STOP_MESSAGE: &str = "stopped by the caller";
+
+/// `fold K/N ` for runs of several folds, else nothing: the prefix of a fold's lines.
+fn fold_label(data: &FoldData) -> String {
+    if data.folds > 1 {
+        format!("fold {}/{} ", data.fold + 1, data.folds)
+    } else {
+        String::new()
+    }
+}
+
+/// Adam with the run's weight decay and gradient clipping.
+fn adam(training: &TrainingConfig) -> AdamConfig {
+    let mut adam = AdamConfig::new().with_epsilon(1e-8);
+    if training.weight_decay > 0.0 {
+        adam = adam.with_weight_decay(Some(WeightDecayConfig::new(training.weight_decay as f32)));
+    }
+    if training.grad_clip_norm > 0.0 {
+        adam = adam.with_grad_clipping(Some(GradientClippingConfig::Norm(
+            training.grad_clip_norm as f32,
+        )));
+    }
+    adam
 }
 
 #[cfg(test)]

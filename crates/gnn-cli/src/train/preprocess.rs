@@ -10,6 +10,7 @@ use gnn_datasets::{GraphDataset, GraphTransform, Standardize};
 use serde::{Deserialize, Serialize};
 
 use super::error::{TrainError, io_error};
+use crate::atomic::write_atomic;
 
 /// File name of the saved [`Preprocessing`] in a model folder.
 pub const PREPROCESSING_FILE: &str = "preprocessing.json";
@@ -80,9 +81,7 @@ impl Preprocessing {
             path: path.clone(),
             message: e.to_string(),
         })?;
-        let temporary = dir.join(format!(".{PREPROCESSING_FILE}.tmp"));
-        std::fs::write(&temporary, text).map_err(io_error(&temporary))?;
-        std::fs::rename(&temporary, &path).map_err(io_error(&path))
+        write_atomic(&path, text.as_bytes()).map_err(io_error(&path))
     }
 
     /// Reads `DIR/preprocessing.json`; a model saved before the file existed (none there)

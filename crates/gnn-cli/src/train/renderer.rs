@@ -1,12 +1,16 @@
-//! [`EpochRenderer`]: a quiet burn-train renderer that turns burn-train's per-batch metric
-//! events into one [`EpochRecord`] (and optionally one printed line) per epoch.
+//! [`EpochRenderer`]: a burn-train renderer that turns burn-train's per-batch metric events
+//! into one [`EpochRecord`] (and optionally one printed line) per epoch, with a progress bar
+//! over the epoch's batches when stdout is a terminal.
 //!
 //! burn-train's default renderer without a terminal prints one `Debug` line per batch and no
 //! metric value (see `BURN-0.21.md`, section 6); this one prints nothing per batch.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::io::IsTerminal;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use burn::train::LearnerSummary;
 use burn::train::metric::{MetricDefinition, MetricId, NumericEntry};
@@ -15,6 +19,7 @@ use burn::train::renderer::{
     MetricsRendererTraining, ProgressType, TrainingProgress,
 };
 
+use super::state::Ledger;
 use crate::report::EpochRecord;
 
 /// Per-split running sums of the metrics of the current epoch.
@@ -45,9 +50,11 @@ impl Sums {
     }
 }
 
-/// A quiet burn-train renderer: no output per batch; at the end of every epoch it records an
-/// [`EpochRecord`] (weighted means of burn-train's `Loss` and `Accuracy` metrics, training
-/// seconds) and, when `verbose`, prints one line.
+/// A burn-train renderer: at the end of every epoch it records an [`EpochRecord`] (weighted
+/// means of burn-train's `Loss` and `Accuracy` metrics, training seconds) in the fold's
+/// [`Ledger`] and, when `verbose`, prints one line. When `verbose` and stdout is a terminal it
+/// also draws a progress bar over the epoch's batches (elapsed time, ETA), cleared before the
+/// epoch's line; elsewhere (a file, a pipe) nothing is printed per batch.
 ///
 /// Epoch boundaries come from the progress burn-train reports (the last batch of a split has
 /// `items_processed == items_total`). Timestamps are taken when burn-train's event thread
@@ -58,19 +65,24 @@ pub struct EpochRenderer {
     valid: Sums,
     epoch_start: Option<Instant>,
     train_seconds: f64,
-    history: Arc<Mutex<Vec<EpochRecord>>>,
+    ledger: Arc<Ledger>,
     label: String,
     max_epochs: usize,
     verbose: bool,
+    batch_size: usize,
+    show_bar: bool,
+    bar: Option<ProgressBar>,
 }
 
 impl EpochRenderer {
-    /// A renderer appending to `history`; `label` prefixes its lines (e.g. `fold 2/10`).
+    /// A renderer recording into `ledger`; `label` prefixes its lines (e.g. `fold 2/10 `),
+    /// `batch_size` turns burn-train's item counts into batches for the progress bar.
     pub fn new(
-        history: Arc<Mutex<Vec<EpochRecord>>>,
+        ledger: Arc<Ledger>,
         label: impl Into<String>,
         max_epochs: usize,
         verbose: bool,
+        batch_size: usize,
     ) -> Self {
         Self {
             names: HashMap::new(),
@@ -78,11 +90,43 @@ impl EpochRenderer {
             valid: Sums::default(),
             epoch_start: None,
             train_seconds: 0.0,
-            history,
+            ledger,
             label: label.into(),
             max_epochs,
             verbose,
+            batch_size: batch_size.max(1),
+            show_bar: verbose && std::io::stdout().is_terminal(),
+            bar: None,
         }
+    }
+
+    /// Moves the progress bar (created at an epoch's first batch) to `item`'s batch.
+    fn advance_bar(&mut self, item: &TrainingProgress, stage: &'static str) {
+        if !self.show_bar {
+            return;
+        }
+        let Some(progress) = &item.progress else {
+            return;
+        };
+        let (done, total) = (
+            progress.items_processed.div_ceil(self.batch_size) as u64,
+            progress.items_total.div_ceil(self.batch_size) as u64,
+        );
+        let epoch = item.global_progress.items_processed;
+        let bar = self.bar.get_or_insert_with(|| {
+            let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stdout());
+            let template =
+                "{prefix}epoch {msg} [{bar:30}] {pos}/{len} batches | {elapsed} elapsed, ETA {eta}";
+            if let Ok(style) = ProgressStyle::with_template(template) {
+                bar.set_style(style.progress_chars("=> "));
+            }
+            bar.enable_steady_tick(Duration::from_millis(200));
+            bar
+        });
+        bar.set_prefix(self.label.clone());
+        bar.set_message(format!("{epoch:>3}/{} {stage}", self.max_epochs));
+        bar.set_length(total);
+        bar.set_position(done);
     }
 
     fn record(&mut self, state: MetricState, valid: bool) {
@@ -105,6 +149,9 @@ impl EpochRenderer {
     }
 
     fn finish_epoch(&mut self, epoch: usize) {
+        if let Some(bar) = self.bar.take() {
+            bar.finish_and_clear();
+        }
         let record = EpochRecord {
             epoch,
             train_loss: self.train.mean("Loss"),
@@ -126,9 +173,7 @@ impl EpochRenderer {
                 record.train_seconds
             );
         }
-        if let Ok(mut history) = self.history.lock() {
-            history.push(record);
-        }
+        self.ledger.push(record);
         self.train = Sums::default();
         self.valid = Sums::default();
         self.epoch_start = Some(Instant::now());
@@ -145,6 +190,7 @@ impl MetricsRendererTraining for EpochRenderer {
     }
 
     fn render_train(&mut self, item: TrainingProgress, _indicators: Vec<ProgressType>) {
+        self.advance_bar(&item, "train");
         if Self::split_done(&item) {
             let start = *self.epoch_start.get_or_insert_with(Instant::now);
             self.train_seconds = start.elapsed().as_secs_f64();
@@ -152,6 +198,7 @@ impl MetricsRendererTraining for EpochRenderer {
     }
 
     fn render_valid(&mut self, item: TrainingProgress, _indicators: Vec<ProgressType>) {
+        self.advance_bar(&item, "valid");
         if Self::split_done(&item) {
             self.finish_epoch(item.global_progress.items_processed);
         }
@@ -161,6 +208,10 @@ impl MetricsRendererTraining for EpochRenderer {
         &mut self,
         _summary: Option<LearnerSummary>,
     ) -> Result<(), Box<dyn std::error::Error>> {
+        // An interrupted epoch leaves its bar: clear it before the run's last lines.
+        if let Some(bar) = self.bar.take() {
+            bar.finish_and_clear();
+        }
         Ok(())
     }
 }

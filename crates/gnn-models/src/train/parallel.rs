@@ -15,6 +15,15 @@
 //! mostly waits. Two shards on two threads use both (PROTEINS, batch 60, Flex: 0.33 s → 0.16 s
 //! per epoch on a 2-core CPU). On a GPU backend one shard is the right choice.
 //!
+//! Why not burn-train's `ExecutionStrategy::MultiDevice` (which `gnn train --devices N` uses):
+//! it trains each device on its own batch and sums the N batches' gradients per step, which
+//! changes the optimisation (N times the batch per step), where this runner splits one batch and
+//! keeps its gradient. Timed on PROTEINS (release, Flex, 8 epochs, four interleaved runs each) on
+//! the 2-core machine while other builds held its load average near 7, `--threads 2` took
+//! 0.65–0.89 s per epoch, `--threads 1 --devices 2` 0.36–0.58 s and `--threads 1` 0.32–0.40 s:
+//! with no core free neither parallel form helps, and the spread exceeds the differences, so
+//! that comparison decides nothing; the quiet-machine figures above stand.
+//!
 //! Each shard works on its own copy of the model with fresh autodiff leaves (the same parameter
 //! values and ids), so the shards' autodiff graphs share no node and Burn runs them without
 //! contending for one graph's lock. The head's dropout mask is drawn once per batch on the
