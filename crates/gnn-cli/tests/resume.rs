@@ -32,13 +32,17 @@ fn spec(out: &Path, interrupter: Interrupter, resume: bool, hook: Option<EpochHo
     RunSpec {
         dataset_name: "BA-2Motifs".into(),
         dataset,
+        attribute_columns: 0,
         folds,
+        left_out: Default::default(),
         classifier,
+        // With a learning rate on plateau, which a resume must restore too.
         training: TrainingConfig::new()
             .with_epochs(7)
             .with_batch_size(6)
             .with_lr(0.01)
             .with_patience(4)
+            .with_lr_patience(1)
             .with_seed(11)
             .with_threads(1),
         out: out.to_path_buf(),
