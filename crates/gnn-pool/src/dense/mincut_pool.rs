@@ -11,12 +11,10 @@ pub struct MinCutPoolOutput<B: Backend> {
     pub x: Tensor<B, 3>,
     /// Cluster adjacency `Sᵀ A S` with a zero diagonal, symmetrically degree-normalised, `[G, C, C]`.
     pub adj: Tensor<B, 3>,
-    /// Mean over graphs of `−tr(Sᵀ A S) / tr(Sᵀ D S)`, `[1]`; a graph without edges counts 0
-    /// (PyG: NaN, which makes the whole batch's loss NaN).
+    /// Mean over graphs of `−tr(Sᵀ A S) / tr(Sᵀ D S)`, `[1]` (NaN for a graph without edges, as PyG).
     pub mincut_loss: Tensor<B, 1>,
     /// Mean over graphs of `‖SᵀS/‖SᵀS‖_F − I/√C‖_F`, `[1]`: both Frobenius norms are taken per
-    /// graph, over that graph's `[C, C]` matrix (PyG's `torch.norm(.., dim=(-1, -2))`); a graph
-    /// without nodes counts 0 (PyG: NaN).
+    /// graph, over that graph's `[C, C]` matrix (PyG's `torch.norm(.., dim=(-1, -2))`).
     pub ortho_loss: Tensor<B, 1>,
 }
 
@@ -53,24 +51,17 @@ pub fn dense_mincut_pool<B: Backend>(
         s_t.clone().matmul(degree_matrix).matmul(s.clone()),
         eye_c.clone(),
     );
-    // A graph without edges (or without nodes) has nothing to cut: 0/0, which PyG leaves NaN
-    // and which would turn a whole batch's loss into NaN. Its term is 0 here.
-    let no_edges = denominator.clone().equal_elem(0.0);
-    let denominator = denominator.mask_fill(no_edges, 1.0);
     let mincut_loss = (numerator / denominator).neg().mean();
 
     let ss = s_t.matmul(s);
     let ss_norm = ss.clone().powf_scalar(2.0).sum_dim(2).sum_dim(1).sqrt(); // [G, 1, 1]
-    // A graph without nodes has SᵀS = 0 and nothing to pool: its term is 0, not 0/0.
-    let no_nodes = ss_norm.clone().equal_elem(0.0);
-    let ss_norm = ss_norm.mask_fill(no_nodes.clone(), 1.0);
     let target = eye_c.clone() / (clusters as f64).sqrt();
     let ortho = (ss / ss_norm.expand([graphs, clusters, clusters]) - target)
         .powf_scalar(2.0)
         .sum_dim(2)
         .sum_dim(1)
         .sqrt();
-    let ortho_loss = reshape(ortho.mask_fill(no_nodes, 0.0), [graphs]).mean();
+    let ortho_loss = reshape(ortho, [graphs]).mean();
 
     let off_diagonal = pooled_adj.mask_fill(eye_c.equal_elem(1.0), 0.0);
     let d = off_diagonal.clone().sum_dim(2).sqrt() + 1e-15; // [G, C, 1]
