@@ -30,7 +30,7 @@
 //!   `NAME_graph_labels.txt` (graphs to predict on) the graphs have no label, the graph ids of
 //!   the indicator say how many there are (a trailing graph without nodes cannot be told
 //!   apart), and [`TuDataset::is_labelled`] is false; training refuses such a dataset
-//!   ([`DataError::MissingLabel`](crate::DataError::MissingLabel)).
+//!   ([`DataError::MissingLabel`]).
 //! - Then transforms, named and applied in this order (see [`crate::transforms`]):
 //!   [`RemoveSelfLoops`] and [`Coalesce`] (edges sorted by `(source, target)`, duplicates
 //!   merged with their features added up, as PyG's `TUDataset` does on read; off with

@@ -1,7 +1,7 @@
 //! [`GraclusClassifier`]: convolutions between coarsenings into supernodes by graclus matching.
 //!
 //! PyG's `examples/mnist_graclus.py` coarsens each graph between convolutions: [`graclus`]
-//! pairs every node with at most one neighbour, and [`cluster_pool`] turns each pair into a
+//! pairs every node with at most one neighbour, and [`cluster_pool()`] turns each pair into a
 //! supernode (feature-wise maximum, PyG's `max_pool`, by default), so every block roughly
 //! halves the graph. The clustering is not learned: it follows the edges (and edge weights)
 //! only, so gradients reach the convolutions and the head, never the coarsening.
