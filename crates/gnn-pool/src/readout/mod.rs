@@ -9,7 +9,7 @@
 //! - PyG's, node features and the graph of each node given apart: `global_max_pool(x,
 //!   &segments)`, [`GlobalPool::apply`], `forward(x, &segments)` of the learnable ones. `x` must
 //!   have one row per node of `segments`; otherwise the call returns
-//!   [`PoolError::RowMismatch`](crate::PoolError::RowMismatch) (checked on the host from the
+//!   [`PoolError::RowMismatch`] (checked on the host from the
 //!   shapes, no device read) instead of handing a kernel rows it would index out of range.
 //! - A [`GraphBatch`](gnn_core::GraphBatch), whose `x` and segments agree by construction:
 //!   [`GlobalPool::apply_batch`], `forward_batch(&graphs)`. These cannot fail and return the
