@@ -1,5 +1,5 @@
 //! Running one generic test body on every backend this build enables, and fuzzing the
-//! boundaries where data enters ([`fuzz`]: bounded property tests over arbitrary inputs).
+//! boundaries where data enters ([`fuzz`](mod@fuzz): bounded property tests over arbitrary inputs).
 //!
 //! A test is written once as a generic function, then instantiated per backend:
 //!

@@ -248,7 +248,7 @@ fn fuzz_from_tensors<B: Backend>(device: &B::Device) {
     let device = device.clone();
     fuzz(
         &format!("GraphBatch::from_tensors on {}", B::name(&device)),
-        300,
+        1000,
         raw_batch(),
         move |raw| check::<B>(raw, &device),
     );

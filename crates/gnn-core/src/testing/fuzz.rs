@@ -4,7 +4,7 @@
 //! A fuzz test states what must hold for *every* input at a boundary of the library: no panic,
 //! no hang, and either `Ok` with a consistent value or a typed error. It is an ordinary
 //! `#[test]` built on [`fuzz`], kept beside the code it tests in a module named `fuzz` (so
-//! `cargo test -- fuzz` runs them all), and runs a few hundred inputs by default;
+//! `cargo test -- fuzz` runs them all), and runs about a thousand inputs by default;
 //! [`FUZZ_CASES`] raises the count (CI runs them with more), [`FUZZ_SEED`] changes the inputs.
 //!
 //! Each run prints one line to stderr (shown with `--nocapture`):

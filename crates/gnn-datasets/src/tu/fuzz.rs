@@ -371,9 +371,17 @@ fn check(case: TuCase, dir: &Path) -> Result<Outcome, TestCaseError> {
 
 #[test]
 fn fuzz_load_tu() {
-    let dir = tempfile::tempdir().expect("a temporary folder");
+    // Each input writes up to 7 files: in memory (tmpfs) where there is one, so that a busy
+    // disk does not slow the test down.
+    let shm = Path::new("/dev/shm");
+    let dir = if shm.is_dir() {
+        tempfile::tempdir_in(shm)
+    } else {
+        tempfile::tempdir()
+    }
+    .expect("a temporary folder");
     let path = dir.path().to_path_buf();
-    fuzz("load_tu (TU files)", 300, tu_case(), move |case| {
+    fuzz("load_tu (TU files)", 1000, tu_case(), move |case| {
         check(case, &path)
     });
 }

@@ -166,7 +166,7 @@ fn fuzz_clustering_from_ids<B: Backend>(device: &B::Device) {
     let device = device.clone();
     fuzz(
         &format!("Clustering::from_ids on {}", B::name(&device)),
-        300,
+        1000,
         cluster_case(),
         move |case| check::<B>(case, &device),
     );
