@@ -22,12 +22,12 @@ use burn::tensor::Tensor;
 use burn::tensor::activation::relu;
 use burn::tensor::backend::Backend;
 use gnn_core::GraphBatch;
-use gnn_core::conv::{Conv, ConvConfig, ConvKind};
+use gnn_core::conv::{Conv, ConvKind};
 use gnn_pool::reduce::ClusterReduce;
 use gnn_pool::{GlobalPool, cluster_pool, graclus};
 
 use super::head::{MlpHead, MlpHeadConfig};
-use super::validate_sizes;
+use super::{block_convs, validate_sizes};
 use crate::error::Result;
 
 /// Configuration of a [`GraclusClassifier`].
@@ -82,12 +82,7 @@ impl GraclusClassifierConfig {
         self.validate()?;
         let h = self.hidden;
         Ok(GraclusClassifier {
-            convs: (0..self.num_blocks)
-                .map(|i| {
-                    ConvConfig::new(self.conv, if i == 0 { self.d_input } else { h }, h)
-                        .init(device)
-                })
-                .collect(),
+            convs: block_convs(self.conv, self.d_input, h, self.num_blocks, device),
             head: MlpHeadConfig::new(self.readout.output_width(h), h, self.num_classes)
                 .with_dropout(self.dropout)
                 .init(device),

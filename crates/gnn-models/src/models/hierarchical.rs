@@ -23,14 +23,14 @@ use burn::tensor::activation::relu;
 use burn::tensor::backend::Backend;
 use burn::tensor::{Int, Tensor};
 use gnn_core::GraphBatch;
-use gnn_core::conv::{Conv, ConvConfig, ConvKind};
+use gnn_core::conv::{Conv, ConvKind};
 use gnn_pool::{
     GlobalPool, Pooled, SagPooling, SagPoolingConfig, Selection, TopKPooling, TopKPoolingConfig,
 };
 use serde::{Deserialize, Serialize};
 
 use super::head;
-use super::validate_sizes;
+use super::{block_convs, validate_sizes};
 use crate::error::Result;
 
 /// Which score-based pooling the blocks use.
@@ -190,11 +190,7 @@ impl HierarchicalClassifierConfig {
     pub fn init<B: Backend>(&self, device: &B::Device) -> Result<HierarchicalClassifier<B>> {
         self.validate()?;
         let h = self.hidden;
-        let convs = (0..self.num_blocks)
-            .map(|i| {
-                ConvConfig::new(self.conv, if i == 0 { self.d_input } else { h }, h).init(device)
-            })
-            .collect();
+        let convs = block_convs(self.conv, self.d_input, h, self.num_blocks, device);
         let pool_width = match self.architecture {
             Architecture::Hierarchical => h,
             Architecture::Global => h * self.num_blocks,

@@ -36,7 +36,23 @@ pub use hierarchical::{
     PoolKind, PoolTrace,
 };
 
+use burn::tensor::backend::Backend;
+use gnn_core::conv::{Conv, ConvConfig, ConvKind};
+
 use crate::error::{ModelError, Result};
+
+/// The convolutions of `num_blocks` blocks: `d_input → hidden`, then `hidden → hidden`.
+pub(crate) fn block_convs<B: Backend>(
+    kind: ConvKind,
+    d_input: usize,
+    hidden: usize,
+    num_blocks: usize,
+    device: &B::Device,
+) -> Vec<Conv<B>> {
+    (0..num_blocks)
+        .map(|i| ConvConfig::new(kind, if i == 0 { d_input } else { hidden }, hidden).init(device))
+        .collect()
+}
 
 /// The checks every block-and-head classifier shares: positive input width, class and block
 /// counts, a hidden width of at least 2 (the second head layer is `hidden / 2` wide), a dropout
