@@ -194,6 +194,8 @@ mod tests {
                     valid_loss: if epoch == 2 { valid_loss } else { 9.0 },
                     valid_accuracy: valid,
                     train_seconds: 0.1,
+                    train_aux_loss: None,
+                    valid_aux_loss: None,
                 })
                 .collect(),
         }

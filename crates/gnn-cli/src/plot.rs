@@ -149,6 +149,8 @@ mod tests {
                 valid_loss: 1.2 / epoch as f64,
                 valid_accuracy: 0.45 + 0.08 * epoch as f64,
                 train_seconds: 0.1,
+                train_aux_loss: None,
+                valid_aux_loss: None,
             })
             .collect();
         let fold = FoldReport {

@@ -39,6 +39,13 @@ pub struct EpochRecord {
     /// Wall seconds of the epoch's training part (forward, backward, optimiser step, batching).
     #[serde(deserialize_with = "nan_if_null")]
     pub train_seconds: f64,
+    /// Mean weighted auxiliary loss of the epoch's training batches, included in `train_loss`
+    /// (DiffPool: link + entropy; MinCut: mincut + orthogonality); absent for models without.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub train_aux_loss: Option<f64>,
+    /// The same on the validation graphs after the epoch, included in `valid_loss`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub valid_aux_loss: Option<f64>,
 }
 
 /// One fold (one train/valid/test split) of a run.
@@ -263,6 +270,8 @@ pub(crate) mod tests {
             valid_loss: 0.25,
             valid_accuracy: 0.875,
             train_seconds: seconds,
+            train_aux_loss: None,
+            valid_aux_loss: None,
         }
     }
 

@@ -68,6 +68,17 @@ impl ClassifierConfig {
         }
     }
 
+    /// Whether the model adds an auxiliary loss to the NLL (DiffPool and MinCut with a
+    /// non-zero `aux_loss_weight`), i.e. whether
+    /// [`Classifier::forward_with_aux_loss`] returns one.
+    pub fn has_aux_loss(&self) -> bool {
+        match self {
+            ClassifierConfig::DiffPool(config) => config.aux_loss_weight != 0.0,
+            ClassifierConfig::MinCut(config) => config.aux_loss_weight != 0.0,
+            _ => false,
+        }
+    }
+
     /// Checks the configuration without building anything.
     ///
     /// # Errors

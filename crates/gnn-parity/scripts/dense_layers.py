@@ -7,10 +7,13 @@ Writes two schema-2 fixtures (float64) into tests/fixtures/pyg/:
   add_loop=False), DenseGINConv (fixed eps, train_eps, add_loop=False) on the batch densified
   with to_dense_batch / to_dense_adj (with or without the mask), and the whole models of
   examples/proteins_diff_pool.py and examples/proteins_mincut_pool.py (small widths). The
-  one-node graph without edges makes MinCut's mincut loss NaN (0 / 0, as in PyG): that op's
-  loss leaves it out.
+  one-node graph without edges makes PyG's mincut loss NaN (0 / 0) and 66 of its gradients NaN
+  (sqrt differentiated at 0); our documented deviation defines both (see
+  `dense_mincut_pool_defined` below), and this op records those defined values, its loss
+  including every auxiliary loss. PyG's own NaN loss is kept as `pyg_mincut_loss`.
 - g_dense_edges.json: graphs with 5, 2, 3 and 4 nodes, all with edges: both models again,
-  their loss including every auxiliary loss.
+  their loss including every auxiliary loss, with PyG's own dense_mincut_pool (where the
+  deviation changes nothing: the script checks it agrees to 1e-12, gradients included).
 
 Each op records its output, its scalar loss (described in `loss`) and the gradients of that
 loss w.r.t. the inputs it uses and every parameter (PyG names). Models run in training mode
@@ -195,12 +198,68 @@ class DiffPoolNet(torch.nn.Module):
         return F.log_softmax(x, dim=-1), l1 + l2, e1 + e2
 
 
-class MinCutNet(torch.nn.Module):
-    """examples/proteins_mincut_pool.py, class Net, with the cluster counts as arguments."""
+def _trace(x):
+    return torch.einsum('ijj->i', x)
 
-    def __init__(self, in_channels, out_channels, hidden_channels, clusters):
+
+def dense_mincut_pool_defined(x, adj, s, mask=None):
+    """PyG 2.8's dense_mincut_pool (temperature 1), line for line, with the deviation our
+    `gnn_pool::dense::dense_mincut_pool` documents, where PyG gives NaN:
+    - a graph whose tr(S^T D S) is 0 (no edges) contributes 0 to the mincut loss (PyG: 0 / 0);
+    - a graph without nodes contributes 0 to the orthogonality loss (PyG: 0 / 0);
+    - the pooled adjacency's row sums of 0 (a graph without edges) are normalised by 1, not
+      sqrt(0) + 1e-15 (PyG: the same zeros, but NaN gradients from sqrt at 0, and 1e15
+      derivatives that two poolings chain to inf in float32);
+    - sqrt is differentiated as 0 at 0 in the orthogonality norm.
+    Values elsewhere are PyG's, bit for bit in float64."""
+    (batch_size, num_nodes, _), k = x.size(), s.size(-1)
+    s = torch.softmax(s, dim=-1)
+    if mask is not None:
+        mask = mask.view(batch_size, num_nodes, 1).to(x.dtype)
+        x, s = x * mask, s * mask
+    out = torch.matmul(s.transpose(1, 2), x)
+    out_adj = torch.matmul(torch.matmul(s.transpose(1, 2), adj), s)
+
+    def ratio_or_zero(num, den):
+        undefined = den == 0
+        return torch.where(undefined, torch.zeros_like(num), num / torch.where(undefined, torch.ones_like(den), den))
+
+    def sqrt_or_zero(t):
+        zero = t == 0
+        return torch.where(zero, torch.zeros_like(t), torch.sqrt(torch.where(zero, torch.ones_like(t), t)))
+
+    mincut_num = _trace(out_adj)
+    d = torch.diag_embed(torch.einsum('ijk->ij', adj))
+    mincut_den = _trace(torch.matmul(torch.matmul(s.transpose(1, 2), d), s))
+    mincut_loss = torch.mean(-ratio_or_zero(mincut_num, mincut_den))
+
+    ss = torch.matmul(s.transpose(1, 2), s)
+    i_s = torch.eye(k).type_as(ss)
+    ss_norm = sqrt_or_zero((ss * ss).sum(dim=(-1, -2), keepdim=True))
+    no_nodes = ss_norm == 0
+    diff = ss / torch.where(no_nodes, torch.ones_like(ss_norm), ss_norm) - i_s / torch.norm(i_s)
+    ortho = sqrt_or_zero((diff * diff).sum(dim=(-1, -2)))
+    ortho_loss = torch.mean(torch.where(no_nodes.view(-1), torch.zeros_like(ortho), ortho))
+
+    ind = torch.arange(k, device=out_adj.device)
+    out_adj = out_adj.clone()
+    out_adj[:, ind, ind] = 0
+    row_sum = torch.einsum('ijk->ij', out_adj)
+    isolated = row_sum == 0
+    d = torch.where(isolated, torch.ones_like(row_sum),
+                    torch.sqrt(torch.where(isolated, torch.ones_like(row_sum), row_sum)) + 1e-15)[:, None]
+    out_adj = (out_adj / d) / d.transpose(1, 2)
+    return out, out_adj, mincut_loss, ortho_loss
+
+
+class MinCutNet(torch.nn.Module):
+    """examples/proteins_mincut_pool.py, class Net, with the cluster counts and the pooling
+    function (PyG's, or PyG's with our deviation) as arguments."""
+
+    def __init__(self, in_channels, out_channels, hidden_channels, clusters, pool=None):
         super().__init__()
-        from torch_geometric.nn import DenseGraphConv, GCNConv
+        from torch_geometric.nn import DenseGraphConv, GCNConv, dense_mincut_pool
+        self.mincut_pool = pool or dense_mincut_pool
         self.conv1 = GCNConv(in_channels, hidden_channels)
         self.pool1 = torch.nn.Linear(hidden_channels, clusters[0])
         self.conv2 = DenseGraphConv(hidden_channels, hidden_channels)
@@ -210,16 +269,15 @@ class MinCutNet(torch.nn.Module):
         self.lin2 = torch.nn.Linear(hidden_channels, out_channels)
 
     def forward(self, x, edge_index, batch):
-        from torch_geometric.nn import dense_mincut_pool
         from torch_geometric.utils import to_dense_adj, to_dense_batch
         x = self.conv1(x, edge_index).relu()
         x, mask = to_dense_batch(x, batch)
         adj = to_dense_adj(edge_index, batch)
         s = self.pool1(x)
-        x, adj, mc1, o1 = dense_mincut_pool(x, adj, s, mask)
+        x, adj, mc1, o1 = self.mincut_pool(x, adj, s, mask)
         x = self.conv2(x, adj).relu()
         s = self.pool2(x)
-        x, adj, mc2, o2 = dense_mincut_pool(x, adj, s)
+        x, adj, mc2, o2 = self.mincut_pool(x, adj, s)
         x = self.conv3(x, adj)
         x = x.mean(dim=1)
         x = self.lin1(x).relu()
@@ -247,20 +305,49 @@ def diffpool_op(case, seed, hidden=4, clusters=(3, 2)):
     return record(cfg, params, model, out, "nll_loss + link_loss + entropy_loss", loss, grads_of)
 
 
-def mincut_op(case, seed, with_mincut, hidden=4, clusters=(3, 2)):
-    model = MinCutNet(case["F"], 3, hidden, clusters).double().train()
+def mincut_run(case, seed, pool, hidden, clusters):
+    """One forward and backward of MinCutNet; returns (model, params, x, outputs, loss)."""
+    model = MinCutNet(case["F"], 3, hidden, clusters, pool).double().train()
     params = set_params(model, seed)
     x = case["x"].clone().requires_grad_(True)
     logp, mc, ortho = model(x, case["edge_index"], case["batch"])
     nll = F.nll_loss(logp, case["y"])
-    loss = nll + ortho + (mc if with_mincut else 0.0)
-    terms = ["nll", "ortho"] + (["mincut"] if with_mincut else [])
+    out = dict(log_probs=L(logp), nll_loss=float(nll), mincut_loss=float(mc), ortho_loss=float(ortho))
+    return model, params, x, out, nll + ortho + mc
+
+
+def mincut_op(case, seed, defined, hidden=4, clusters=(3, 2)):
+    """The example model; `defined`: with dense_mincut_pool_defined instead of PyG's."""
+    pool = dense_mincut_pool_defined if defined else None
+    model, params, x, out, loss = mincut_run(case, seed, pool, hidden, clusters)
+    note = ("dense_mincut_pool with the documented deviation from PyG (dense_mincut_pool_defined): a graph "
+            "without edges contributes 0 to the mincut loss, sqrt is differentiated as 0 at 0; PyG's own "
+            "mincut loss is pyg_mincut_loss (NaN)" if defined else "PyG's dense_mincut_pool")
+    if defined:
+        _, _, _, pyg_out, _ = mincut_run(case, seed, None, hidden, clusters)
+        out["pyg_mincut_loss"] = pyg_out["mincut_loss"]
+        for key in ("log_probs", "nll_loss", "ortho_loss"):
+            assert pyg_out[key] == out[key], key
     cfg = dict(op="MinCutClassifier", reference="PyG examples/proteins_mincut_pool.py", in_channels=case["F"],
                hidden=hidden, num_clusters=list(clusters), num_classes=3, uses=["x", "edge_index", "batch", "y"],
-               loss_terms=terms,
-               note="mincut_loss is NaN (0/0) when a graph has no edge; the loss then leaves it out")
-    out = dict(log_probs=L(logp), nll_loss=float(nll), mincut_loss=float(mc), ortho_loss=float(ortho))
-    return record(cfg, params, model, out, " + ".join(f"{t}_loss" for t in terms), loss, {"x": x})
+               loss_terms=["nll", "ortho", "mincut"], note=note)
+    return record(cfg, params, model, out, "nll_loss + ortho_loss + mincut_loss", loss, {"x": x})
+
+
+def check_deviation_changes_nothing_with_edges(case, seed, hidden=4, clusters=(3, 2)):
+    """On graphs that all have edges, PyG's dense_mincut_pool and ours agree (values and
+    gradients, 1e-12)."""
+    runs = []
+    for pool in (None, dense_mincut_pool_defined):
+        model, _, x, out, loss = mincut_run(case, seed, pool, hidden, clusters)
+        loss.backward()
+        grads = [x.grad] + [p.grad for _, p in sorted(model.named_parameters())]
+        runs.append((out, grads))
+    (a, ga), (b, gb) = runs
+    for key in a:
+        assert torch.allclose(torch.tensor(a[key]), torch.tensor(b[key]), atol=1e-12, rtol=0), key
+    for u, v in zip(ga, gb):
+        assert torch.allclose(u, v, atol=1e-12, rtol=0)
 
 
 def write(case, ops, outdir):
@@ -293,12 +380,13 @@ def main():
     case = make_case("f_dense", [(5, cycle), (1, []), (3, path3), (4, star)], 4, seed=31)
     ops = conv_ops(case, 3100)
     ops["diffpool_model"] = diffpool_op(case, 3200)
-    ops["mincut_model"] = mincut_op(case, 3300, with_mincut=False)
-    assert math.isnan(ops["mincut_model"]["output"]["mincut_loss"])
+    ops["mincut_model"] = mincut_op(case, 3300, defined=True)
+    assert math.isnan(ops["mincut_model"]["output"]["pyg_mincut_loss"])
     write(case, ops, args.outdir)
 
     case = make_case("g_dense_edges", [(5, cycle), (2, undirected([(0, 1)])), (3, path3), (4, star)], 4, seed=41)
-    ops = {"diffpool_model": diffpool_op(case, 4200), "mincut_model": mincut_op(case, 4300, with_mincut=True)}
+    check_deviation_changes_nothing_with_edges(case, 4300)
+    ops = {"diffpool_model": diffpool_op(case, 4200), "mincut_model": mincut_op(case, 4300, defined=False)}
     write(case, ops, args.outdir)
 
 

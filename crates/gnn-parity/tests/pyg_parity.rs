@@ -31,14 +31,7 @@ fn float32_flex_matches_pyg() {
 #[cfg(feature = "test-wgpu")]
 #[test]
 fn float32_wgpu_matches_pyg() {
-    // `f_dense/mincut_model` on Wgpu (Mesa lavapipe): outputs and losses agree within 1.4e-7,
-    // and the gradients of conv3, lin1 and lin2 within 7e-8, but those of `x`, conv1, pool1,
-    // conv2 and pool2 are not finite (finite on Flex, NdArray f32 and f64, and in PyG). Its batch holds a graph without edges, whose mincut loss is NaN and left out of the
-    // loss; `g_dense_edges/mincut_model` (every graph with edges) passes on Wgpu. Not yet
-    // explained, so left out here and reported.
-    let mut skip = common::NOT_DEFINED_IN_FLOAT32.to_vec();
-    skip.push("f_dense/mincut_model");
-    check_all::<Autodiff<burn::backend::Wgpu>>(TOLERANCE_F32, &skip);
+    check_all::<Autodiff<burn::backend::Wgpu>>(TOLERANCE_F32, &common::NOT_DEFINED_IN_FLOAT32);
 }
 
 /// On exact score ties PyG's order is undefined; ours is: score descending, then node id

@@ -19,6 +19,8 @@ use burn::train::renderer::{
     MetricsRendererTraining, ProgressType, TrainingProgress,
 };
 
+use gnn_models::train::AUX_LOSS_METRIC as AUX_LOSS;
+
 use super::state::Ledger;
 use crate::report::EpochRecord;
 
@@ -42,6 +44,11 @@ impl Sums {
         slot.1 += count;
     }
 
+    /// The mean of a metric only some models report (`None` when it was not registered).
+    fn mean_if_reported(&self, name: &str) -> Option<f64> {
+        self.values.contains_key(name).then(|| self.mean(name))
+    }
+
     fn mean(&self, name: &str) -> f64 {
         self.values.get(name).map_or(
             f64::NAN,
@@ -51,7 +58,8 @@ impl Sums {
 }
 
 /// A burn-train renderer: at the end of every epoch it records an [`EpochRecord`] (weighted
-/// means of burn-train's `Loss` and `Accuracy` metrics, training seconds) in the fold's
+/// means of burn-train's `Loss` and `Accuracy` metrics and of our `AuxLossMetric` when the
+/// model has one, training seconds) in the fold's
 /// [`Ledger`] and, when `verbose`, prints one line. When `verbose` and stdout is a terminal it
 /// also draws a progress bar over the epoch's batches (elapsed time, ETA), cleared before the
 /// epoch's line; elsewhere (a file, a pipe) nothing is printed per batch.
@@ -159,6 +167,8 @@ impl EpochRenderer {
             valid_loss: self.valid.mean("Loss"),
             valid_accuracy: self.valid.mean("Accuracy") / 100.0,
             train_seconds: self.train_seconds,
+            train_aux_loss: self.train.mean_if_reported(AUX_LOSS),
+            valid_aux_loss: self.valid.mean_if_reported(AUX_LOSS),
         };
         if self.verbose {
             println!(
@@ -172,6 +182,12 @@ impl EpochRenderer {
                 record.valid_accuracy,
                 record.train_seconds
             );
+            if let (Some(train), Some(valid)) = (record.train_aux_loss, record.valid_aux_loss) {
+                println!(
+                    "{}          auxiliary loss (in the losses above): train {train:.4} | valid {valid:.4}",
+                    self.label
+                );
+            }
         }
         self.ledger.push(record);
         self.train = Sums::default();

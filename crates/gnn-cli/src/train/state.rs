@@ -393,6 +393,8 @@ mod tests {
             valid_loss,
             valid_accuracy: 0.5,
             train_seconds: 0.1,
+            train_aux_loss: None,
+            valid_aux_loss: None,
         }
     }
 

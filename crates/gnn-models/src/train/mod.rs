@@ -1,23 +1,26 @@
 //! Training steps for burn-train (feature `train`): [`TrainStep`] and [`InferenceStep`] for the
-//! classifiers, with the negative log-likelihood loss wrapped in a [`ClassificationOutput`] so
-//! that burn-train's accuracy and loss metrics apply, and data-parallel steps over a
-//! [`ShardedBatch`] on CPU threads.
+//! classifiers, with the loss wrapped in a [`GraphClassificationOutput`] so that burn-train's
+//! accuracy and loss metrics apply (and [`AuxLossMetric`] to the auxiliary losses), and
+//! data-parallel steps over a [`ShardedBatch`] on CPU threads.
 
+mod output;
 mod parallel;
 mod shards;
 
 use burn::tensor::backend::{AutodiffBackend, Backend};
-use burn::train::{ClassificationOutput, InferenceStep, TrainOutput, TrainStep};
+use burn::train::{InferenceStep, TrainOutput, TrainStep};
 use gnn_core::GraphBatch;
 
 use crate::classifier::Classifier;
 use crate::loss::nll_loss;
 
+pub use output::{AUX_LOSS_METRIC, AuxLossInput, AuxLossMetric, GraphClassificationOutput};
 pub use parallel::data_parallel_step;
 pub use shards::{ShardedBatch, ShardedGraphBatcher, shard_ranges};
 
 /// One forward pass on a labelled batch: loss (the NLL plus the model's weighted auxiliary
-/// loss, see [`Classifier::forward_with_aux_loss`]), log-probabilities and targets.
+/// loss, see [`Classifier::forward_with_aux_loss`]), log-probabilities, targets and the
+/// auxiliary loss alone.
 ///
 /// # Panics
 /// When the batch has no labels, or not the model's input width. Burn's step traits cannot
@@ -26,36 +29,36 @@ pub use shards::{ShardedBatch, ShardedGraphBatcher, shard_ranges};
 pub fn classification_step<B: Backend>(
     model: &Classifier<B>,
     batch: GraphBatch<B>,
-) -> ClassificationOutput<B> {
+) -> GraphClassificationOutput<B> {
     let targets = batch
         .y()
         .cloned()
         .expect("a training batch carries labels (GraphDataset checks every graph has one)");
     let (log_probs, aux_loss) = model.forward_with_aux_loss(batch);
     let loss = nll_loss(log_probs.clone(), targets.clone());
-    let loss = match aux_loss {
-        Some(aux) => loss + aux,
+    let loss = match &aux_loss {
+        Some(aux) => loss + aux.clone(),
         None => loss,
     };
-    ClassificationOutput::new(loss, log_probs, targets)
+    GraphClassificationOutput::new(loss, log_probs, targets, aux_loss)
 }
 
 /// A training step on a batch collated in shards: the shards run in parallel, one thread each
 /// (see [`data_parallel_step`]); one shard is an ordinary step.
 impl<B: AutodiffBackend> TrainStep for Classifier<B> {
     type Input = ShardedBatch<B>;
-    type Output = ClassificationOutput<B>;
+    type Output = GraphClassificationOutput<B>;
 
-    fn step(&self, batch: ShardedBatch<B>) -> TrainOutput<ClassificationOutput<B>> {
+    fn step(&self, batch: ShardedBatch<B>) -> TrainOutput<GraphClassificationOutput<B>> {
         data_parallel_step(self, batch)
     }
 }
 
 impl<B: Backend> InferenceStep for Classifier<B> {
     type Input = GraphBatch<B>;
-    type Output = ClassificationOutput<B>;
+    type Output = GraphClassificationOutput<B>;
 
-    fn step(&self, batch: GraphBatch<B>) -> ClassificationOutput<B> {
+    fn step(&self, batch: GraphBatch<B>) -> GraphClassificationOutput<B> {
         classification_step(self, batch)
     }
 }

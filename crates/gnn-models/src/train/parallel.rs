@@ -33,11 +33,11 @@ use burn::module::AutodiffModule;
 use burn::optim::{GradientsAccumulator, GradientsParams};
 use burn::tensor::Tensor;
 use burn::tensor::backend::AutodiffBackend;
-use burn::train::{ClassificationOutput, TrainOutput};
+use burn::train::TrainOutput;
 use gnn_core::GraphBatch;
 use rayon::prelude::*;
 
-use super::ShardedBatch;
+use super::{GraphClassificationOutput, ShardedBatch};
 use crate::classifier::Classifier;
 use crate::loss::nll_loss;
 
@@ -53,7 +53,7 @@ use crate::loss::nll_loss;
 pub fn data_parallel_step<B: AutodiffBackend>(
     model: &Classifier<B>,
     batch: ShardedBatch<B>,
-) -> TrainOutput<ClassificationOutput<B>> {
+) -> TrainOutput<GraphClassificationOutput<B>> {
     let mask = batch
         .shards
         .first()
@@ -67,7 +67,7 @@ pub(crate) fn data_parallel_step_with_mask<B: AutodiffBackend>(
     model: &Classifier<B>,
     batch: ShardedBatch<B>,
     mask: Option<Tensor<B, 2>>,
-) -> TrainOutput<ClassificationOutput<B>> {
+) -> TrainOutput<GraphClassificationOutput<B>> {
     let total = batch.num_graphs();
     let mut shards = batch.shards.into_iter();
     let Some(first) = shards.next() else {
@@ -75,10 +75,11 @@ pub(crate) fn data_parallel_step_with_mask<B: AutodiffBackend>(
         let device = Default::default();
         return TrainOutput {
             grads: GradientsParams::new(),
-            item: ClassificationOutput::new(
+            item: GraphClassificationOutput::new(
                 Tensor::zeros([1], &device),
                 Tensor::zeros([0, model.num_classes()], &device),
                 Tensor::zeros([0], &device),
+                None,
             ),
         };
     };
@@ -105,20 +106,25 @@ pub(crate) fn data_parallel_step_with_mask<B: AutodiffBackend>(
         .map(|(copy, shard, mask)| shard_step(&copy, shard, mask, total))
         .collect();
     let mut accumulator = GradientsAccumulator::new();
-    let (mut losses, mut outputs, mut targets) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut losses, mut aux_losses, mut outputs, mut targets) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for (grads, item) in results {
         accumulator.accumulate(model, grads);
         losses.push(item.loss);
+        aux_losses.push(item.aux_loss);
         outputs.push(item.output);
         targets.push(item.targets);
     }
-    let loss = losses
-        .into_iter()
-        .reduce(|a, b| a + b)
-        .expect("at least two shards");
+    let sum = |parts: Vec<Tensor<B, 1>>| parts.into_iter().reduce(|a, b| a + b);
+    let loss = sum(losses).expect("at least two shards");
     TrainOutput {
         grads: accumulator.grads(),
-        item: ClassificationOutput::new(loss, Tensor::cat(outputs, 0), Tensor::cat(targets, 0)),
+        item: GraphClassificationOutput::new(
+            loss,
+            Tensor::cat(outputs, 0),
+            Tensor::cat(targets, 0),
+            sum(aux_losses),
+        ),
     }
 }
 
@@ -128,7 +134,7 @@ fn shard_step<B: AutodiffBackend>(
     shard: GraphBatch<B>,
     mask: Option<Tensor<B, 2>>,
     batch_graphs: usize,
-) -> (GradientsParams, ClassificationOutput<B>) {
+) -> (GradientsParams, GraphClassificationOutput<B>) {
     let rows = shard.num_graphs();
     let targets = shard
         .y()
@@ -136,15 +142,21 @@ fn shard_step<B: AutodiffBackend>(
         .expect("GraphDataset guarantees a label on every graph");
     let (log_probs, aux_loss) = model.forward_with_head_mask(shard, mask);
     let share = rows as f64 / batch_graphs.max(1) as f64;
-    let loss = nll_loss(log_probs.clone(), targets.clone());
-    let loss = match aux_loss {
-        Some(aux) => loss + aux,
+    let aux_loss = aux_loss.map(|aux| aux * share);
+    let loss = nll_loss(log_probs.clone(), targets.clone()) * share;
+    let loss = match &aux_loss {
+        Some(aux) => loss + aux.clone(),
         None => loss,
-    } * share;
+    };
     let grads = GradientsParams::from_grads(loss.backward(), model);
     (
         grads,
-        ClassificationOutput::new(loss.detach(), log_probs.detach(), targets),
+        GraphClassificationOutput::new(
+            loss.detach(),
+            log_probs.detach(),
+            targets,
+            aux_loss.map(Tensor::detach),
+        ),
     )
 }
 

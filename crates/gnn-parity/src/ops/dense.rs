@@ -101,7 +101,7 @@ pub(crate) struct DensePoolOutput {
     link_loss: Option<Array>,
     /// DiffPool's entropy loss.
     ent_loss: Option<Array>,
-    /// MinCut's cut loss (may be NaN).
+    /// MinCut's cut loss (NaN in PyG when a graph has no edge).
     mincut_loss: Option<Array>,
     /// MinCut's orthogonality loss.
     ortho_loss: Option<Array>,
@@ -145,6 +145,10 @@ impl ParityOp for DensePool {
                 (out.x, out.adj, losses)
             }
             Kind::MinCut => {
+                // PyG's mincut loss is NaN when a graph has no edge, and so is the gradient
+                // it reaches; ours is defined there (see `dense_mincut_pool`), and checked
+                // against PyG-based figures on the project's `f_dense` fixture.
+                check.defined_where_pyg_is_nan(&["mincut_loss", "grad.s", "grad.x"]);
                 let out = dense_mincut_pool(dense_x, adj, s.clone(), Some(mask));
                 let losses = [
                     ("mincut_loss", out.mincut_loss, &want.mincut_loss),
