@@ -7,6 +7,8 @@
 //!   batch, exact on empty graphs and correct on every backend.
 //! - [`structure`]: degrees, self loops, GCN normalisation, neighbourhood aggregation.
 //! - [`conv`]: the message passing layers pooling needs (GraphConv, GCNConv, GINConv, SAGEConv).
+//! - [`oversmoothing`]: the over-smoothing gauge (mean pairwise cosine similarity, Dirichlet
+//!   energy) of any node embeddings, per graph.
 //! - [`host`]: the only place the library reads tensors back to the host, counted.
 //! - [`burn_compat`]: the workarounds for Burn 0.21 (reshape of empty tensors, a sigmoid in the
 //!   backend's precision, guards for tensors without elements), each with its removal condition.
@@ -29,6 +31,7 @@ pub mod error;
 pub(crate) mod gradcheck;
 pub mod graph;
 pub mod host;
+pub mod oversmoothing;
 pub mod segment;
 pub mod structure;
 #[cfg(any(test, feature = "testing"))]
