@@ -196,6 +196,7 @@ mod tests {
                     train_seconds: 0.1,
                     train_aux_loss: None,
                     valid_aux_loss: None,
+                    smoothness: Vec::new(),
                 })
                 .collect(),
         }

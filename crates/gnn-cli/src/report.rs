@@ -46,6 +46,22 @@ pub struct EpochRecord {
     /// The same on the validation graphs after the epoch, included in `valid_loss`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub valid_aux_loss: Option<f64>,
+    /// The over-smoothing gauges of every block's convolution output on the validation graphs
+    /// after the epoch, first block first (models of sparse blocks; empty for DiffPool and
+    /// MinCut). See `gnn_core::oversmoothing`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub smoothness: Vec<BlockSmoothness>,
+}
+
+/// The over-smoothing gauges of one block, averaged over the validation graphs.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct BlockSmoothness {
+    /// Mean pairwise cosine similarity of node embeddings (graphs of two nodes or more).
+    #[serde(deserialize_with = "nan_if_null")]
+    pub cosine_similarity: f64,
+    /// Dirichlet energy over the edges, per node (graphs with a node).
+    #[serde(deserialize_with = "nan_if_null")]
+    pub dirichlet_energy: f64,
 }
 
 /// One fold (one train/valid/test split) of a run.
@@ -272,6 +288,7 @@ pub(crate) mod tests {
             train_seconds: seconds,
             train_aux_loss: None,
             valid_aux_loss: None,
+            smoothness: Vec::new(),
         }
     }
 

@@ -11,6 +11,7 @@ use burn::module::Module;
 use burn::tensor::Tensor;
 use burn::tensor::backend::Backend;
 use gnn_core::GraphBatch;
+use gnn_core::oversmoothing::Smoothness;
 
 use crate::error::Result;
 use crate::models::{
@@ -65,6 +66,17 @@ impl ClassifierConfig {
             ClassifierConfig::Graclus(_) => "graclus",
             ClassifierConfig::DiffPool(_) => "diffpool",
             ClassifierConfig::MinCut(_) => "mincut",
+        }
+    }
+
+    /// How many over-smoothing gauges [`Classifier::forward_gauged`] returns: the block count
+    /// of the sparse models, 0 for the dense ones.
+    pub fn gauged_blocks(&self) -> usize {
+        match self {
+            ClassifierConfig::Hierarchical(config) => config.num_blocks,
+            ClassifierConfig::Global(config) => config.num_blocks,
+            ClassifierConfig::Graclus(config) => config.num_blocks,
+            ClassifierConfig::DiffPool(_) | ClassifierConfig::MinCut(_) => 0,
         }
     }
 
@@ -186,6 +198,30 @@ impl<B: Backend> Classifier<B> {
                 (out.log_probs, aux)
             }
         }
+    }
+
+    /// [`forward_with_aux_loss`](Self::forward_with_aux_loss), and the over-smoothing gauge of
+    /// every block's convolution output (see [`gnn_core::oversmoothing`]), first block first,
+    /// for the models of sparse blocks (`global`, hierarchical, `graclus`); the dense models
+    /// (DiffPool, MinCut) record none.
+    ///
+    /// # Panics
+    /// As [`forward`](Self::forward).
+    #[allow(clippy::type_complexity)]
+    pub fn forward_gauged(
+        &self,
+        graphs: GraphBatch<B>,
+    ) -> (Tensor<B, 2>, Option<Tensor<B, 1>>, Vec<Smoothness<B>>) {
+        let (log_probs, gauges) = match self {
+            Classifier::Hierarchical(model) => model.forward_gauged(graphs),
+            Classifier::Global(model) => model.forward_gauged(graphs),
+            Classifier::Graclus(model) => model.forward_gauged(graphs),
+            Classifier::DiffPool(_) | Classifier::MinCut(_) => {
+                let (log_probs, aux) = self.forward_with_aux_loss(graphs);
+                return (log_probs, aux, Vec::new());
+            }
+        };
+        (log_probs, None, gauges)
     }
 
     /// Node features the model reads.
@@ -312,5 +348,55 @@ mod tests {
         ));
     }
 
-    gnn_core::backend_tests!(wraps_the_model_it_holds);
+    /// Every model of sparse blocks gauges each block, on every graph of the batch, and its
+    /// log-probabilities are those of `forward`; the dense models gauge nothing.
+    fn gauges_every_block<B: Backend>(device: &B::Device) {
+        use crate::models::{
+            DiffPoolClassifierConfig, GlobalClassifierConfig, GraclusClassifierConfig,
+        };
+        let graphs = tiny_graphs(6);
+        let batch = GraphBatch::<B>::from_graphs(&graphs, device).expect("batch");
+        for config in [
+            ClassifierConfig::from(HierarchicalClassifierConfig::new(3, 2).with_hidden(8)),
+            HierarchicalClassifierConfig::new(3, 2)
+                .with_hidden(8)
+                .with_architecture(crate::models::Architecture::Global)
+                .into(),
+            GlobalClassifierConfig::new(3, 2)
+                .with_hidden(8)
+                .with_num_blocks(4)
+                .into(),
+            GraclusClassifierConfig::new(3, 2).with_hidden(8).into(),
+            DiffPoolClassifierConfig::new(3, 2).with_hidden(8).into(),
+        ] {
+            let model = config.init::<B>(device).expect("valid");
+            let before = host::device_reads();
+            let (log_probs, _, gauges) = model.forward_gauged(batch.clone());
+            let gauged_reads = host::device_reads() - before;
+            let before = host::device_reads();
+            let plain = model.forward(batch.clone());
+            // The gauges add no device read (graclus reads its edges either way).
+            assert_eq!(
+                gauged_reads,
+                host::device_reads() - before,
+                "{}",
+                config.kind()
+            );
+            assert_eq!(gauges.len(), config.gauged_blocks(), "{}", config.kind());
+            assert_eq!(host::floats(log_probs), host::floats(plain));
+            for gauge in &gauges {
+                assert_eq!(gauge.cosine_similarity.dims(), [graphs.len()]);
+                let cosine = host::floats(gauge.cosine_similarity.clone());
+                let energy = host::floats(gauge.dirichlet_energy.clone());
+                assert!(
+                    cosine
+                        .iter()
+                        .all(|c| (-1.0 - 1e-5..=1.0 + 1e-5).contains(c))
+                );
+                assert!(energy.iter().all(|e| *e >= 0.0 && e.is_finite()));
+            }
+        }
+    }
+
+    gnn_core::backend_tests!(wraps_the_model_it_holds, gauges_every_block);
 }

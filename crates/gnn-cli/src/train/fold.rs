@@ -17,7 +17,9 @@ use burn::train::metric::{AccuracyMetric, LossMetric};
 use burn::train::{ExecutionStrategy, Interrupter, Learner, MultiDeviceOptim, SupervisedTraining};
 use gnn_core::{Graph, GraphBatch, host};
 use gnn_datasets::{GraphBatcher, GraphDataset};
-use gnn_models::train::{AuxLossMetric, ShardedGraphBatcher, classification_step};
+use gnn_models::train::{
+    AuxLossMetric, Gauge, ShardedGraphBatcher, SmoothnessMetric, classification_step,
+};
 use gnn_models::{Classifier, ClassifierConfig};
 
 use super::checkpoint::{Recorder, check_resumable, save_model, select_checkpoint};
@@ -294,6 +296,11 @@ pub fn train_fold_with<B: AutodiffBackend>(
             .metric_train_numeric(AuxLossMetric::new())
             .metric_valid_numeric(AuxLossMetric::new());
     }
+    for block in 1..=model_config.gauged_blocks() {
+        for gauge in [Gauge::CosineSimilarity, Gauge::DirichletEnergy] {
+            builder = builder.metric_valid_numeric(SmoothnessMetric::new(block, gauge));
+        }
+    }
     let mut builder = builder
         .with_file_checkpointer(Recorder::new())
         .with_checkpointing_strategy(checkpointing)
@@ -468,8 +475,18 @@ mod tests {
         );
         assert!((1..=6).contains(&report.selected_epoch));
         // DiffPool's and MinCut's auxiliary losses reach metrics.json through burn-train's
-        // metrics, every epoch; the other models record none.
+        // metrics, every epoch; the other models record none. The sparse models record the
+        // over-smoothing gauges of every block on the validation graphs.
         for record in &report.history {
+            assert_eq!(record.smoothness.len(), config.gauged_blocks());
+            for block in &record.smoothness {
+                assert!(
+                    (-1.0..=1.0).contains(&block.cosine_similarity)
+                        && block.dirichlet_energy >= 0.0,
+                    "{}: {block:?}",
+                    config.kind()
+                );
+            }
             let aux = [record.train_aux_loss, record.valid_aux_loss];
             if config.has_aux_loss() {
                 assert!(

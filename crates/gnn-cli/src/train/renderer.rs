@@ -19,10 +19,10 @@ use burn::train::renderer::{
     MetricsRendererTraining, ProgressType, TrainingProgress,
 };
 
-use gnn_models::train::AUX_LOSS_METRIC as AUX_LOSS;
+use gnn_models::train::{AUX_LOSS_METRIC as AUX_LOSS, Gauge};
 
 use super::state::Ledger;
-use crate::report::EpochRecord;
+use crate::report::{BlockSmoothness, EpochRecord};
 
 /// Per-split running sums of the metrics of the current epoch.
 #[derive(Debug, Default, Clone)]
@@ -169,6 +169,18 @@ impl EpochRenderer {
             train_seconds: self.train_seconds,
             train_aux_loss: self.train.mean_if_reported(AUX_LOSS),
             valid_aux_loss: self.valid.mean_if_reported(AUX_LOSS),
+            smoothness: (1..)
+                .map_while(|block| {
+                    Some(BlockSmoothness {
+                        cosine_similarity: self
+                            .valid
+                            .mean_if_reported(&Gauge::CosineSimilarity.metric_name(block))?,
+                        dirichlet_energy: self
+                            .valid
+                            .mean_if_reported(&Gauge::DirichletEnergy.metric_name(block))?,
+                    })
+                })
+                .collect(),
         };
         if self.verbose {
             println!(

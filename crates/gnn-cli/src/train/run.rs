@@ -17,8 +17,11 @@ use super::fold::{FoldData, FoldOptions, check_data, train_fold_with};
 use super::preprocess::Preprocessing;
 use super::state::EpochHook;
 use crate::config::TrainingConfig;
-use crate::plot::plot_training_curves;
+use crate::plot::{plot_smoothness, plot_training_curves};
 use crate::report::{LeftOut, RunReport};
+
+/// File name of a run's over-smoothing plot inside its folder (models of sparse blocks).
+pub const SMOOTHNESS_PLOT: &str = "smoothness.svg";
 
 /// File name of a run's report inside its folder.
 pub const METRICS_FILE: &str = "metrics.json";
@@ -185,6 +188,13 @@ pub fn run_on<B: AutodiffBackend>(
         spec.dataset_name, spec.model_name, spec.conv_name
     );
     plot_training_curves(&report.fold_results, &title, &plot).map_err(io_error(&plot))?;
+    let gauges = spec.out.join(SMOOTHNESS_PLOT);
+    plot_smoothness(
+        &report.fold_results,
+        &format!("{title} · over-smoothing per block"),
+        &gauges,
+    )
+    .map_err(io_error(&gauges))?;
     report.finished = true;
     report.total_seconds = earlier_seconds + started.elapsed().as_secs_f64();
     report.save(&metrics).map_err(io_error(&metrics))?;

@@ -198,6 +198,7 @@ mod tests {
                 train_seconds: 0.1,
                 train_aux_loss: None,
                 valid_aux_loss: None,
+                smoothness: Vec::new(),
             });
         }
         assert_eq!(scheduler.step(), 0.005);

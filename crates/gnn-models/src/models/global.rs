@@ -15,10 +15,11 @@ use burn::tensor::activation::relu;
 use burn::tensor::backend::Backend;
 use gnn_core::GraphBatch;
 use gnn_core::conv::{Conv, ConvKind};
+use gnn_core::oversmoothing::Smoothness;
 use gnn_pool::GlobalPool;
 
 use super::head::{MlpHead, MlpHeadConfig};
-use super::{block_convs, validate_sizes};
+use super::{Gauges, block_convs, record_gauge, validate_sizes};
 use crate::error::Result;
 
 /// Configuration of a [`GlobalClassifier`].
@@ -115,6 +116,23 @@ impl<B: Backend> GlobalClassifier<B> {
     /// As [`forward`](Self::forward).
     #[track_caller]
     pub fn embed(&self, graphs: GraphBatch<B>) -> Tensor<B, 2> {
+        self.embed_gauged(graphs, None)
+    }
+
+    /// [`forward`](Self::forward), and the over-smoothing gauge of every block's convolution
+    /// output (see [`gnn_core::oversmoothing`]), first block first.
+    ///
+    /// # Panics
+    /// As [`forward`](Self::forward).
+    #[track_caller]
+    pub fn forward_gauged(&self, graphs: GraphBatch<B>) -> (Tensor<B, 2>, Vec<Smoothness<B>>) {
+        let mut gauges = Vec::with_capacity(self.convs.len());
+        let embedding = self.embed_gauged(graphs, Some(&mut gauges));
+        (self.head.forward(embedding), gauges)
+    }
+
+    #[track_caller]
+    fn embed_gauged(&self, graphs: GraphBatch<B>, mut gauges: Gauges<'_, B>) -> Tensor<B, 2> {
         assert!(
             graphs.num_features() == self.d_input,
             "GlobalClassifier was built for {} input features but the input has {}",
@@ -125,6 +143,7 @@ impl<B: Backend> GlobalClassifier<B> {
         let mut sum: Option<Tensor<B, 2>> = None;
         for conv in &self.convs {
             graphs = conv.forward_batch(graphs).map_x(relu);
+            record_gauge(&mut gauges, &graphs);
             let read = self.readout.apply_batch(&graphs);
             sum = Some(sum.map_or(read.clone(), |acc| acc + read));
         }

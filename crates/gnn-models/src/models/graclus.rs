@@ -23,11 +23,12 @@ use burn::tensor::activation::relu;
 use burn::tensor::backend::Backend;
 use gnn_core::GraphBatch;
 use gnn_core::conv::{Conv, ConvKind};
+use gnn_core::oversmoothing::Smoothness;
 use gnn_pool::reduce::ClusterReduce;
 use gnn_pool::{GlobalPool, cluster_pool, graclus};
 
 use super::head::{MlpHead, MlpHeadConfig};
-use super::{block_convs, validate_sizes};
+use super::{Gauges, block_convs, record_gauge, validate_sizes};
 use crate::error::Result;
 
 /// Configuration of a [`GraclusClassifier`].
@@ -133,6 +134,27 @@ impl<B: Backend> GraclusClassifier<B> {
     /// As [`forward`](Self::forward).
     #[track_caller]
     pub fn embed_traced(&self, graphs: GraphBatch<B>) -> (Tensor<B, 2>, Vec<Vec<usize>>) {
+        self.embed_gauged(graphs, None)
+    }
+
+    /// [`forward`](Self::forward), and the over-smoothing gauge of every block's convolution
+    /// output before its coarsening (see [`gnn_core::oversmoothing`]), first block first.
+    ///
+    /// # Panics
+    /// As [`forward`](Self::forward).
+    #[track_caller]
+    pub fn forward_gauged(&self, graphs: GraphBatch<B>) -> (Tensor<B, 2>, Vec<Smoothness<B>>) {
+        let mut gauges = Vec::with_capacity(self.convs.len());
+        let (embedding, _) = self.embed_gauged(graphs, Some(&mut gauges));
+        (self.head.forward(embedding), gauges)
+    }
+
+    #[track_caller]
+    fn embed_gauged(
+        &self,
+        graphs: GraphBatch<B>,
+        mut gauges: Gauges<'_, B>,
+    ) -> (Tensor<B, 2>, Vec<Vec<usize>>) {
         assert!(
             graphs.num_features() == self.d_input,
             "GraclusClassifier was built for {} input features but the input has {}",
@@ -144,6 +166,7 @@ impl<B: Backend> GraclusClassifier<B> {
         let mut node_counts = Vec::with_capacity(self.convs.len());
         for conv in &self.convs {
             let convolved = conv.forward_batch(graphs).map_x(relu);
+            record_gauge(&mut gauges, &convolved);
             let clustering = graclus(&convolved);
             graphs = cluster_pool(convolved, &clustering, self.reduce, false);
             node_counts.push(graphs.node_counts().to_vec());

@@ -24,13 +24,14 @@ use burn::tensor::backend::Backend;
 use burn::tensor::{Int, Tensor};
 use gnn_core::GraphBatch;
 use gnn_core::conv::{Conv, ConvKind};
+use gnn_core::oversmoothing::Smoothness;
 use gnn_pool::{
     GlobalPool, Pooled, SagPooling, SagPoolingConfig, Selection, TopKPooling, TopKPoolingConfig,
 };
 use serde::{Deserialize, Serialize};
 
 use super::head;
-use super::{block_convs, validate_sizes};
+use super::{Gauges, block_convs, record_gauge, validate_sizes};
 use crate::error::Result;
 
 /// Which score-based pooling the blocks use.
@@ -280,7 +281,20 @@ impl<B: Backend> HierarchicalClassifier<B> {
         graphs: GraphBatch<B>,
         mask: Option<Tensor<B, 2>>,
     ) -> Tensor<B, 2> {
-        self.forward_inner(graphs, Some(mask)).log_probs
+        self.forward_inner(graphs, Some(mask), None).log_probs
+    }
+
+    /// [`forward`](Self::forward), and the over-smoothing gauge of every block's convolution
+    /// output, on the graphs it ran on, before pooling (see [`gnn_core::oversmoothing`]), first
+    /// block first.
+    ///
+    /// # Panics
+    /// As [`forward`](Self::forward).
+    #[track_caller]
+    pub fn forward_gauged(&self, graphs: GraphBatch<B>) -> (Tensor<B, 2>, Vec<Smoothness<B>>) {
+        let mut gauges = Vec::with_capacity(self.convs.len());
+        let trace = self.forward_inner(graphs, None, Some(&mut gauges));
+        (trace.log_probs, gauges)
     }
 
     /// As [`forward`](Self::forward), also returning the readout and every pooling's `perm`
@@ -290,15 +304,17 @@ impl<B: Backend> HierarchicalClassifier<B> {
     /// As [`forward`](Self::forward).
     #[track_caller]
     pub fn forward_traced(&self, graphs: GraphBatch<B>) -> ClassifierTrace<B> {
-        self.forward_inner(graphs, None)
+        self.forward_inner(graphs, None, None)
     }
 
-    /// The forward pass; `mask`: `None` draws the head's dropout, `Some(m)` applies `m`.
+    /// The forward pass; `mask`: `None` draws the head's dropout, `Some(m)` applies `m`;
+    /// `gauges`: where to record each block's over-smoothing gauge.
     #[track_caller]
     fn forward_inner(
         &self,
         graphs: GraphBatch<B>,
         mask: Option<Option<Tensor<B, 2>>>,
+        mut gauges: Gauges<'_, B>,
     ) -> ClassifierTrace<B> {
         assert!(
             graphs.num_features() == self.d_input,
@@ -319,7 +335,9 @@ impl<B: Backend> HierarchicalClassifier<B> {
                 let mut graphs = graphs;
                 let mut sum: Option<Tensor<B, 2>> = None;
                 for (conv, pool) in self.convs.iter().zip(&self.pools) {
-                    let pooled = pool.forward(conv.forward_batch(graphs).map_x(relu));
+                    let convolved = conv.forward_batch(graphs).map_x(relu);
+                    record_gauge(&mut gauges, &convolved);
+                    let pooled = pool.forward(convolved);
                     record(&pooled);
                     let read = self.readout.apply_batch(&pooled.graphs);
                     sum = Some(match sum {
@@ -336,6 +354,7 @@ impl<B: Backend> HierarchicalClassifier<B> {
                 let mut graphs = graphs;
                 for conv in &self.convs {
                     graphs = conv.forward_batch(graphs).map_x(relu);
+                    record_gauge(&mut gauges, &graphs);
                     layers.push(graphs.x().clone());
                 }
                 let pool = self

@@ -37,9 +37,23 @@ pub use hierarchical::{
 };
 
 use burn::tensor::backend::Backend;
+use gnn_core::GraphBatch;
 use gnn_core::conv::{Conv, ConvConfig, ConvKind};
+use gnn_core::oversmoothing::{Smoothness, smoothness};
 
 use crate::error::{ModelError, Result};
+
+/// Where a forward pass records the over-smoothing gauge of each block's convolution output
+/// (`None`: it records nothing and computes nothing extra).
+pub(crate) type Gauges<'a, B> = Option<&'a mut Vec<Smoothness<B>>>;
+
+/// Records the gauge of `graphs` (a block's convolution output on the graphs it ran on).
+pub(crate) fn record_gauge<B: Backend>(gauges: &mut Gauges<'_, B>, graphs: &GraphBatch<B>) {
+    if let Some(gauges) = gauges.as_deref_mut() {
+        // A batch's features have one row per node by construction.
+        gauges.push(smoothness(graphs.x().clone(), graphs).expect("one row per node"));
+    }
+}
 
 /// The convolutions of `num_blocks` blocks: `d_input → hidden`, then `hidden → hidden`.
 pub(crate) fn block_convs<B: Backend>(

@@ -14,7 +14,10 @@ use gnn_core::GraphBatch;
 use crate::classifier::Classifier;
 use crate::loss::nll_loss;
 
-pub use output::{AUX_LOSS_METRIC, AuxLossInput, AuxLossMetric, GraphClassificationOutput};
+pub use output::{
+    AUX_LOSS_METRIC, AuxLossInput, AuxLossMetric, Gauge, GraphClassificationOutput,
+    SmoothnessInput, SmoothnessMetric,
+};
 pub use parallel::data_parallel_step;
 pub use shards::{ShardedBatch, ShardedGraphBatcher, shard_ranges};
 
@@ -43,6 +46,36 @@ pub fn classification_step<B: Backend>(
     GraphClassificationOutput::new(loss, log_probs, targets, aux_loss)
 }
 
+/// [`classification_step`] for validation: the same output, plus the mean over-smoothing
+/// gauges of every block over the batch's graphs (see [`Classifier::forward_gauged`] and
+/// [`SmoothnessMetric`]).
+///
+/// # Panics
+/// As [`classification_step`].
+pub fn validation_step<B: Backend>(
+    model: &Classifier<B>,
+    batch: GraphBatch<B>,
+) -> GraphClassificationOutput<B> {
+    let targets = batch
+        .y()
+        .cloned()
+        .expect("a validation batch carries labels (GraphDataset checks every graph has one)");
+    let (log_probs, aux_loss, gauges) = model.forward_gauged(batch);
+    let loss = nll_loss(log_probs.clone(), targets.clone());
+    let loss = match &aux_loss {
+        Some(aux) => loss + aux.clone(),
+        None => loss,
+    };
+    let smoothness = gauges
+        .iter()
+        .flat_map(|gauge| {
+            let (cosine, energy) = gauge.mean_over_graphs();
+            [cosine, energy]
+        })
+        .collect();
+    GraphClassificationOutput::new(loss, log_probs, targets, aux_loss).with_smoothness(smoothness)
+}
+
 /// A training step on a batch collated in shards: the shards run in parallel, one thread each
 /// (see [`data_parallel_step`]); one shard is an ordinary step.
 impl<B: AutodiffBackend> TrainStep for Classifier<B> {
@@ -59,6 +92,6 @@ impl<B: Backend> InferenceStep for Classifier<B> {
     type Output = GraphClassificationOutput<B>;
 
     fn step(&self, batch: GraphBatch<B>) -> GraphClassificationOutput<B> {
-        classification_step(self, batch)
+        validation_step(self, batch)
     }
 }

@@ -25,6 +25,10 @@ pub struct GraphClassificationOutput<B: Backend> {
     pub targets: Tensor<B, 1, Int>,
     /// The weighted auxiliary loss included in `loss`, `[1]`; 0 for a model without one.
     pub aux_loss: Tensor<B, 1>,
+    /// Validation only: per block, the mean cosine similarity and the mean Dirichlet energy
+    /// over the batch's graphs, `[1]` each, interleaved (`[cos₁, energy₁, cos₂, …]`); empty
+    /// in training and for models without gauges.
+    pub smoothness: Vec<Tensor<B, 1>>,
 }
 
 impl<B: Backend> GraphClassificationOutput<B> {
@@ -41,31 +45,45 @@ impl<B: Backend> GraphClassificationOutput<B> {
             output,
             targets,
             aux_loss,
+            smoothness: Vec::new(),
         }
+    }
+
+    /// The output with the blocks' over-smoothing gauges (see the `smoothness` field).
+    pub fn with_smoothness(mut self, smoothness: Vec<Tensor<B, 1>>) -> Self {
+        self.smoothness = smoothness;
+        self
     }
 }
 
-/// Synced to Flex in one transaction (one device read per step), as burn-train's own
+/// Synced to Flex in one transaction (one device read per step, gauges included), as burn-train's own
 /// `ClassificationOutput`, so that training (`Autodiff<B>`) and validation (`B`) outputs feed
 /// the same metrics.
 impl<B: Backend> ItemLazy for GraphClassificationOutput<B> {
     type ItemSync = GraphClassificationOutput<Flex>;
 
     fn sync(self) -> Self::ItemSync {
-        let [output, loss, targets, aux_loss] = Transaction::default()
+        let gauges = self.smoothness.len();
+        let mut transaction = Transaction::default()
             .register(self.output)
             .register(self.loss)
             .register(self.targets)
-            .register(self.aux_loss)
-            .execute()
-            .try_into()
-            .expect("four tensors registered, four read");
+            .register(self.aux_loss);
+        for gauge in self.smoothness {
+            transaction = transaction.register(gauge);
+        }
+        let mut data = transaction.execute().into_iter();
+        let mut next = || data.next().expect("as many tensors read as registered");
         let device = Default::default();
+        let (output, loss, targets, aux_loss) = (next(), next(), next(), next());
         GraphClassificationOutput {
             output: Tensor::from_data(output, &device),
             loss: Tensor::from_data(loss, &device),
             targets: Tensor::from_data(targets, &device),
             aux_loss: Tensor::from_data(aux_loss, &device),
+            smoothness: (0..gauges)
+                .map(|_| Tensor::from_data(next(), &device))
+                .collect(),
         }
     }
 }
@@ -165,6 +183,113 @@ impl<B: Backend> Metric for AuxLossMetric<B> {
 }
 
 impl<B: Backend> Numeric for AuxLossMetric<B> {
+    fn value(&self) -> NumericEntry {
+        self.state.current_value()
+    }
+
+    fn running_value(&self) -> NumericEntry {
+        self.state.running_value()
+    }
+}
+
+/// Which over-smoothing gauge a [`SmoothnessMetric`] follows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Gauge {
+    /// The mean pairwise cosine similarity of node embeddings.
+    CosineSimilarity,
+    /// The Dirichlet energy over the edges, per node.
+    DirichletEnergy,
+}
+
+impl Gauge {
+    /// The metric's name for `block` (from 1) in burn-train's events, e.g.
+    /// `Cosine similarity, block 2`.
+    pub fn metric_name(self, block: usize) -> String {
+        match self {
+            Gauge::CosineSimilarity => format!("Cosine similarity, block {block}"),
+            Gauge::DirichletEnergy => format!("Dirichlet energy, block {block}"),
+        }
+    }
+}
+
+/// Input of [`SmoothnessMetric`]: a validation step's gauges (see
+/// [`GraphClassificationOutput::smoothness`]) and its graph count.
+#[derive(Debug, Clone)]
+pub struct SmoothnessInput<B: Backend> {
+    gauges: Vec<Tensor<B, 1>>,
+    graphs: usize,
+}
+
+impl<B: Backend> Adaptor<SmoothnessInput<B>> for GraphClassificationOutput<B> {
+    fn adapt(&self) -> SmoothnessInput<B> {
+        SmoothnessInput {
+            gauges: self.smoothness.clone(),
+            graphs: self.targets.dims()[0],
+        }
+    }
+}
+
+/// One block's over-smoothing gauge on the validation graphs, averaged over an epoch's batches
+/// (weighted by batch size): register one per block and [`Gauge`] as a validation metric.
+#[derive(Clone)]
+pub struct SmoothnessMetric<B: Backend> {
+    name: Arc<String>,
+    index: usize,
+    state: NumericMetricState,
+    _backend: std::marker::PhantomData<B>,
+}
+
+impl<B: Backend> SmoothnessMetric<B> {
+    /// The metric of `gauge` after block `block` (from 1).
+    pub fn new(block: usize, gauge: Gauge) -> Self {
+        let offset = match gauge {
+            Gauge::CosineSimilarity => 0,
+            Gauge::DirichletEnergy => 1,
+        };
+        Self {
+            name: Arc::new(gauge.metric_name(block)),
+            index: 2 * block.saturating_sub(1) + offset,
+            state: NumericMetricState::default(),
+            _backend: std::marker::PhantomData,
+        }
+    }
+}
+
+impl<B: Backend> Metric for SmoothnessMetric<B> {
+    type Input = SmoothnessInput<B>;
+
+    fn update(&mut self, input: &Self::Input, _metadata: &MetricMetadata) -> SerializedEntry {
+        // NaN when the step carries no gauge for this block (a model without them).
+        let value = input
+            .gauges
+            .get(self.index)
+            .and_then(|gauge| gauge.clone().into_data().iter::<f64>().next())
+            .unwrap_or(f64::NAN);
+        self.state.update(
+            value,
+            input.graphs,
+            FormatOptions::new(self.name()).precision(4),
+        )
+    }
+
+    fn clear(&mut self) {
+        self.state.reset()
+    }
+
+    fn name(&self) -> MetricName {
+        self.name.clone()
+    }
+
+    fn attributes(&self) -> MetricAttributes {
+        NumericAttributes {
+            unit: None,
+            higher_is_better: false,
+        }
+        .into()
+    }
+}
+
+impl<B: Backend> Numeric for SmoothnessMetric<B> {
     fn value(&self) -> NumericEntry {
         self.state.current_value()
     }

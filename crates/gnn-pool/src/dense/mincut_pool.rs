@@ -170,9 +170,9 @@ mod tests {
         let first = |t: Tensor<B, 3>| t.slice([0..1, 0..3, 0..2]);
         let second = |t: Tensor<B, 3>| t.slice([1..2, 0..2, 0..2]);
         let (mincut_alone, ortho_alone, _) =
-            losses_and_grad(&[triangle.clone()], first(s.clone()), device);
+            losses_and_grad(std::slice::from_ref(&triangle), first(s.clone()), device);
         let (_, ortho_isolated, grad_isolated) =
-            losses_and_grad(&[isolated.clone()], second(s.clone()), device);
+            losses_and_grad(std::slice::from_ref(&isolated), second(s.clone()), device);
         assert!(mincut_alone < 0.0 && ortho_alone > 0.0);
         assert!(
             grad_isolated.iter().all(|g| g.is_finite()),
