@@ -69,6 +69,14 @@ impl ClassifierConfig {
         }
     }
 
+    /// Whether a training batch may be cut into shards trained on parallel threads with the
+    /// batch's gradients ([`data_parallel_step`](crate::train::data_parallel_step)): false for
+    /// DiffPool, whose batch norm normalises with the statistics of the whole batch and updates
+    /// running statistics that copies on other threads would not keep.
+    pub fn shardable(&self) -> bool {
+        !matches!(self, ClassifierConfig::DiffPool(_))
+    }
+
     /// How many over-smoothing gauges [`Classifier::forward_gauged`] returns: the block count
     /// of the sparse models, 0 for the dense ones.
     pub fn gauged_blocks(&self) -> usize {
@@ -222,6 +230,11 @@ impl<B: Backend> Classifier<B> {
             }
         };
         (log_probs, None, gauges)
+    }
+
+    /// As [`ClassifierConfig::shardable`].
+    pub fn shardable(&self) -> bool {
+        !matches!(self, Classifier::DiffPool(_))
     }
 
     /// Node features the model reads.

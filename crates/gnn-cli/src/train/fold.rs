@@ -242,7 +242,12 @@ pub fn train_fold_with<B: AutodiffBackend>(
 
     let train_loader = Arc::new(EpochLoader::<B>::new(
         data.train.graphs().to_vec(),
-        ShardedGraphBatcher::new(training.threads),
+        // DiffPool's batch norm needs whole batches (see `ClassifierConfig::shardable`).
+        ShardedGraphBatcher::new(if model_config.shardable() {
+            training.threads
+        } else {
+            1
+        }),
         training.batch_size,
         seed,
         device.clone(),
@@ -439,11 +444,13 @@ mod tests {
     fn trains_saves_and_reloads<B: AutodiffBackend>(config: &ClassifierConfig, device: &B::Device) {
         let dataset = labelled(24);
         let dir = tempfile::tempdir().expect("temp dir");
+        // Two threads: batches cut into shards trained in parallel (DiffPool's into one).
         let training = TrainingConfig::new()
             .with_epochs(6)
             .with_batch_size(8)
             .with_lr(0.01)
-            .with_patience(10);
+            .with_patience(10)
+            .with_threads(2);
         let data = FoldData {
             fold: 0,
             folds: 1,
@@ -497,6 +504,12 @@ mod tests {
             } else {
                 assert_eq!(aux, [None, None], "{}", config.kind());
             }
+        }
+        // DiffPool's batch norm kept its running statistics (shards on other threads would
+        // have updated copies: a model that then predicts one class in evaluation).
+        if let Classifier::DiffPool(diffpool) = &model {
+            let mean = host::floats(diffpool.gnns[0].bn1.running_mean.value());
+            assert!(mean.iter().any(|m| *m != 0.0), "running mean never updated");
         }
         // The saved model reloads and computes the same outputs.
         let (reloaded, _) = load_model::<B::InnerBackend>(dir.path(), device).expect("reloads");

@@ -49,7 +49,9 @@ use crate::loss::nll_loss;
 ///
 /// # Panics
 /// As [`classification_step`](super::classification_step): never on batches of a
-/// checked `gnn_datasets::GraphDataset`.
+/// checked `gnn_datasets::GraphDataset`. Also when a model that is not
+/// [`shardable`](Classifier::shardable) (DiffPool's batch norm) gets more than one shard: cut
+/// its batches into one shard.
 pub fn data_parallel_step<B: AutodiffBackend>(
     model: &Classifier<B>,
     batch: ShardedBatch<B>,
@@ -68,6 +70,10 @@ pub(crate) fn data_parallel_step_with_mask<B: AutodiffBackend>(
     batch: ShardedBatch<B>,
     mask: Option<Tensor<B, 2>>,
 ) -> TrainOutput<GraphClassificationOutput<B>> {
+    assert!(
+        batch.shards.len() <= 1 || model.shardable(),
+        "this model's batch norm needs whole batches: batch it into one shard"
+    );
     let total = batch.num_graphs();
     let mut shards = batch.shards.into_iter();
     let Some(first) = shards.next() else {
