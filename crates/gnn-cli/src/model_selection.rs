@@ -10,12 +10,12 @@
 
 use std::path::PathBuf;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::report::{FoldReport, RunReport, mean_std};
 
 /// The configuration chosen for one fold.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FoldChoice {
     /// Fold number.
     pub fold: usize,
@@ -28,7 +28,7 @@ pub struct FoldChoice {
 }
 
 /// The outcome of [`select_per_fold`].
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ModelSelection {
     /// Dataset of the runs.
     pub dataset: String,

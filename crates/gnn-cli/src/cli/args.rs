@@ -180,6 +180,18 @@ pub struct PredictArgs {
     pub backend: BackendArg,
 }
 
+/// Arguments of `gnn compare`: the models, and `gnn train`'s flags for all of them.
+#[derive(Debug, Clone, Args)]
+pub struct CompareArgs {
+    /// Models to train and compare, comma-separated (e.g. global,topk,sag,diffpool,mincut,graclus).
+    #[arg(long, value_enum, value_delimiter = ',', required = true)]
+    pub models: Vec<ModelArg>,
+    /// Training flags as for `gnn train` (`--model` and `--resume` excepted); `--out` is the
+    /// comparison's folder [default: runs/compare-DATASET], each model's run `OUT/MODEL`.
+    #[command(flatten)]
+    pub train: TrainArgs,
+}
+
 /// Arguments of `gnn select`.
 #[derive(Debug, Clone, Args)]
 pub struct SelectArgs {

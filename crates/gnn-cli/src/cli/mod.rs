@@ -15,7 +15,7 @@ pub mod values;
 use clap::parser::ValueSource;
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
-pub use args::{EvalArgs, PredictArgs, SelectArgs, TrainArgs};
+pub use args::{CompareArgs, EvalArgs, PredictArgs, SelectArgs, TrainArgs};
 pub use values::{BackendArg, ConvArg, ModelArg, ReadoutArg};
 
 /// Name of the built-in default dataset.
@@ -49,6 +49,10 @@ pub enum Command {
     /// Model selection: per fold, the run with the best validation accuracy; reports the
     /// chosen runs' test accuracy (runs of `gnn train` on the same folds).
     Select(SelectArgs),
+    /// Train several models on the same folds and compare them: test accuracy, seconds per
+    /// epoch, parameters and peak memory (comparison.md / .json / .svg); rerunning skips what
+    /// finished.
+    Compare(CompareArgs),
 }
 
 /// A parse failure: one line to print and the process exit code.
@@ -104,13 +108,16 @@ where
         .try_get_matches_from(args)
         .map_err(clap_error)?;
     let mut cli = Cli::from_arg_matches(&matches).map_err(clap_error)?;
-    if let (Command::Train(args), Some(("train", train))) = (&mut cli.command, matches.subcommand())
-    {
-        args.given = train
-            .ids()
-            .filter(|id| train.value_source(id.as_str()) == Some(ValueSource::CommandLine))
+    let given = |sub: &clap::ArgMatches| {
+        sub.ids()
+            .filter(|id| sub.value_source(id.as_str()) == Some(ValueSource::CommandLine))
             .map(|id| id.as_str().to_string())
-            .collect();
+            .collect::<Vec<_>>()
+    };
+    match (&mut cli.command, matches.subcommand()) {
+        (Command::Train(args), Some(("train", sub))) => args.given = given(sub),
+        (Command::Compare(args), Some(("compare", sub))) => args.train.given = given(sub),
+        _ => {}
     }
     match &cli.command {
         Command::Train(args) => check_train(args)?,
@@ -121,6 +128,19 @@ where
         Command::Predict(args) => {
             check_backend(args.backend)?;
             positive("--batch-size", args.batch_size)?;
+        }
+        Command::Compare(args) => {
+            check_train(&args.train)?;
+            for (flag, given) in [
+                ("--model", args.train.given.iter().any(|id| id == "model")),
+                ("--resume", args.train.resume.is_some()),
+            ] {
+                if given {
+                    return Err(CliError::usage(format!(
+                        "error: gnn compare takes --models, not {flag} (rerun the same command to resume)"
+                    )));
+                }
+            }
         }
         Command::Datasets | Command::Select(_) => {}
     }

@@ -11,6 +11,7 @@
 //! They print to stdout and return a [`CommandError`] for the binary to print (`error: ...`,
 //! exit code 1). This is the top of the crate: nothing else in it depends on this module.
 
+pub mod compare;
 pub mod datasets;
 pub mod eval;
 pub mod predict;
@@ -112,6 +113,7 @@ pub fn execute(command: Command) -> Result<(), CommandError> {
         Command::Predict(args) => predict::execute(&args),
         Command::Datasets => datasets::execute(),
         Command::Select(args) => select::execute(&args),
+        Command::Compare(args) => compare::execute(&args),
     }
 }
 
