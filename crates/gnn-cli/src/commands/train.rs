@@ -123,7 +123,11 @@ pub fn execute(args: &TrainArgs) -> Result<(), CommandError> {
             args.conv.name()
         ))
     });
-    let training = args.training();
+    let mut training = args.training();
+    if !classifier.shardable() {
+        // DiffPool's batch norm needs whole batches: one shard, and the reports say so.
+        training.threads = 1;
+    }
     if args.resume.is_none() {
         // With the thread count resolved, so that a resume on another machine trains the same.
         let stored = TrainArgs {

@@ -17,9 +17,7 @@ use burn::train::metric::{AccuracyMetric, LossMetric};
 use burn::train::{ExecutionStrategy, Interrupter, Learner, MultiDeviceOptim, SupervisedTraining};
 use gnn_core::{Graph, GraphBatch, host};
 use gnn_datasets::{GraphBatcher, GraphDataset};
-use gnn_models::train::{
-    AuxLossMetric, Gauge, ShardedGraphBatcher, SmoothnessMetric, classification_step,
-};
+use gnn_models::train::{Gauge, ShardedGraphBatcher, StepMetric, classification_step};
 use gnn_models::{Classifier, ClassifierConfig};
 
 use super::checkpoint::{Recorder, check_resumable, save_model, select_checkpoint};
@@ -298,12 +296,12 @@ pub fn train_fold_with<B: AutodiffBackend>(
         .metrics((AccuracyMetric::new(), LossMetric::new()));
     if model_config.has_aux_loss() {
         builder = builder
-            .metric_train_numeric(AuxLossMetric::new())
-            .metric_valid_numeric(AuxLossMetric::new());
+            .metric_train_numeric(StepMetric::aux_loss())
+            .metric_valid_numeric(StepMetric::aux_loss());
     }
     for block in 1..=model_config.gauged_blocks() {
         for gauge in [Gauge::CosineSimilarity, Gauge::DirichletEnergy] {
-            builder = builder.metric_valid_numeric(SmoothnessMetric::new(block, gauge));
+            builder = builder.metric_valid_numeric(StepMetric::smoothness(block, gauge));
         }
     }
     let mut builder = builder

@@ -58,7 +58,7 @@ impl Sums {
 }
 
 /// A burn-train renderer: at the end of every epoch it records an [`EpochRecord`] (weighted
-/// means of burn-train's `Loss` and `Accuracy` metrics and of our `AuxLossMetric` when the
+/// means of burn-train's `Loss` and `Accuracy` metrics and of our `StepMetric`s when the
 /// model has one, training seconds) in the fold's
 /// [`Ledger`] and, when `verbose`, prints one line. When `verbose` and stdout is a terminal it
 /// also draws a progress bar over the epoch's batches (elapsed time, ETA), cleared before the

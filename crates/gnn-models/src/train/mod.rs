@@ -1,6 +1,6 @@
 //! Training steps for burn-train (feature `train`): [`TrainStep`] and [`InferenceStep`] for the
 //! classifiers, with the loss wrapped in a [`GraphClassificationOutput`] so that burn-train's
-//! accuracy and loss metrics apply (and [`AuxLossMetric`] to the auxiliary losses), and
+//! accuracy and loss metrics apply (and [`StepMetric`] to the auxiliary losses and gauges), and
 //! data-parallel steps over a [`ShardedBatch`] on CPU threads.
 
 mod output;
@@ -8,16 +8,14 @@ mod parallel;
 mod shards;
 
 use burn::tensor::backend::{AutodiffBackend, Backend};
+use burn::tensor::{Int, Tensor};
 use burn::train::{InferenceStep, TrainOutput, TrainStep};
 use gnn_core::GraphBatch;
 
 use crate::classifier::Classifier;
 use crate::loss::nll_loss;
 
-pub use output::{
-    AUX_LOSS_METRIC, AuxLossInput, AuxLossMetric, Gauge, GraphClassificationOutput,
-    SmoothnessInput, SmoothnessMetric,
-};
+pub use output::{AUX_LOSS_METRIC, Gauge, GraphClassificationOutput, StepMetric, StepScalars};
 pub use parallel::data_parallel_step;
 pub use shards::{ShardedBatch, ShardedGraphBatcher, shard_ranges};
 
@@ -38,6 +36,15 @@ pub fn classification_step<B: Backend>(
         .cloned()
         .expect("a training batch carries labels (GraphDataset checks every graph has one)");
     let (log_probs, aux_loss) = model.forward_with_aux_loss(batch);
+    output(log_probs, targets, aux_loss)
+}
+
+/// The step's output: the NLL plus the auxiliary loss, with what the metrics read.
+fn output<B: Backend>(
+    log_probs: Tensor<B, 2>,
+    targets: Tensor<B, 1, Int>,
+    aux_loss: Option<Tensor<B, 1>>,
+) -> GraphClassificationOutput<B> {
     let loss = nll_loss(log_probs.clone(), targets.clone());
     let loss = match &aux_loss {
         Some(aux) => loss + aux.clone(),
@@ -48,7 +55,7 @@ pub fn classification_step<B: Backend>(
 
 /// [`classification_step`] for validation: the same output, plus the mean over-smoothing
 /// gauges of every block over the batch's graphs (see [`Classifier::forward_gauged`] and
-/// [`SmoothnessMetric`]).
+/// [`StepMetric::smoothness`]).
 ///
 /// # Panics
 /// As [`classification_step`].
@@ -61,11 +68,6 @@ pub fn validation_step<B: Backend>(
         .cloned()
         .expect("a validation batch carries labels (GraphDataset checks every graph has one)");
     let (log_probs, aux_loss, gauges) = model.forward_gauged(batch);
-    let loss = nll_loss(log_probs.clone(), targets.clone());
-    let loss = match &aux_loss {
-        Some(aux) => loss + aux.clone(),
-        None => loss,
-    };
     let smoothness = gauges
         .iter()
         .flat_map(|gauge| {
@@ -73,7 +75,7 @@ pub fn validation_step<B: Backend>(
             [cosine, energy]
         })
         .collect();
-    GraphClassificationOutput::new(loss, log_probs, targets, aux_loss).with_smoothness(smoothness)
+    output(log_probs, targets, aux_loss).with_smoothness(smoothness)
 }
 
 /// A training step on a batch collated in shards: the shards run in parallel, one thread each

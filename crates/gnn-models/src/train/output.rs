@@ -1,5 +1,6 @@
 //! [`GraphClassificationOutput`]: what a training or validation step hands burn-train, and
-//! [`AuxLossMetric`], the burn-train metric of the models' auxiliary losses.
+//! [`StepMetric`], the burn-train metric of its scalars beyond loss and accuracy: the models'
+//! auxiliary losses and the blocks' over-smoothing gauges.
 
 use std::sync::Arc;
 
@@ -14,7 +15,8 @@ use burn::train::metric::{
 
 /// One step's output: burn-train's classification fields (so that its `LossMetric` and
 /// `AccuracyMetric` apply) and the model's weighted auxiliary loss (DiffPool's link and
-/// entropy losses, MinCut's mincut and orthogonality losses), which [`AuxLossMetric`] reads.
+/// entropy losses, MinCut's mincut and orthogonality losses) and, in validation, the blocks'
+/// over-smoothing gauges, which [`StepMetric`]s read.
 #[derive(Debug, Clone)]
 pub struct GraphClassificationOutput<B: Backend> {
     /// The training loss: the NLL plus `aux_loss`, `[1]`.
@@ -100,99 +102,10 @@ impl<B: Backend> Adaptor<LossInput<B>> for GraphClassificationOutput<B> {
     }
 }
 
-/// Input of [`AuxLossMetric`]: a step's weighted auxiliary loss `[1]`.
-#[derive(Debug, Clone)]
-pub struct AuxLossInput<B: Backend> {
-    aux_loss: Tensor<B, 1>,
-    graphs: usize,
-}
-
-impl<B: Backend> Adaptor<AuxLossInput<B>> for GraphClassificationOutput<B> {
-    fn adapt(&self) -> AuxLossInput<B> {
-        AuxLossInput {
-            aux_loss: self.aux_loss.clone(),
-            graphs: self.targets.dims()[0],
-        }
-    }
-}
-
-/// burn-train's name of [`AuxLossMetric`].
+/// burn-train's name of the auxiliary loss metric ([`StepMetric::aux_loss`]).
 pub const AUX_LOSS_METRIC: &str = "Auxiliary loss";
 
-/// The mean weighted auxiliary loss over an epoch's batches (weighted by batch size), named
-/// [`AUX_LOSS_METRIC`]: register it for a model with an auxiliary loss, next to
-/// burn-train's `LossMetric` (which includes it).
-#[derive(Clone)]
-pub struct AuxLossMetric<B: Backend> {
-    name: Arc<String>,
-    state: NumericMetricState,
-    _backend: std::marker::PhantomData<B>,
-}
-
-impl<B: Backend> AuxLossMetric<B> {
-    /// The metric, with no batch seen.
-    pub fn new() -> Self {
-        Self {
-            name: Arc::new(AUX_LOSS_METRIC.to_string()),
-            state: NumericMetricState::default(),
-            _backend: std::marker::PhantomData,
-        }
-    }
-}
-
-impl<B: Backend> Default for AuxLossMetric<B> {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl<B: Backend> Metric for AuxLossMetric<B> {
-    type Input = AuxLossInput<B>;
-
-    fn update(&mut self, input: &Self::Input, _metadata: &MetricMetadata) -> SerializedEntry {
-        // One read of one value per batch, as burn-train's `LossMetric` does for the loss.
-        let value = input
-            .aux_loss
-            .clone()
-            .into_data()
-            .iter::<f64>()
-            .next()
-            .unwrap_or(f64::NAN);
-        self.state.update(
-            value,
-            input.graphs,
-            FormatOptions::new(self.name()).precision(4),
-        )
-    }
-
-    fn clear(&mut self) {
-        self.state.reset()
-    }
-
-    fn name(&self) -> MetricName {
-        self.name.clone()
-    }
-
-    fn attributes(&self) -> MetricAttributes {
-        NumericAttributes {
-            unit: None,
-            higher_is_better: false,
-        }
-        .into()
-    }
-}
-
-impl<B: Backend> Numeric for AuxLossMetric<B> {
-    fn value(&self) -> NumericEntry {
-        self.state.current_value()
-    }
-
-    fn running_value(&self) -> NumericEntry {
-        self.state.running_value()
-    }
-}
-
-/// Which over-smoothing gauge a [`SmoothnessMetric`] follows.
+/// Which over-smoothing gauge a [`StepMetric::smoothness`] follows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Gauge {
     /// The mean pairwise cosine similarity of node embeddings.
@@ -212,58 +125,75 @@ impl Gauge {
     }
 }
 
-/// Input of [`SmoothnessMetric`]: a validation step's gauges (see
-/// [`GraphClassificationOutput::smoothness`]) and its graph count.
+/// Input of a [`StepMetric`]: a step's scalars `[1]` each (the auxiliary loss, then the
+/// gauges of [`GraphClassificationOutput::smoothness`]) and its graph count.
 #[derive(Debug, Clone)]
-pub struct SmoothnessInput<B: Backend> {
-    gauges: Vec<Tensor<B, 1>>,
+pub struct StepScalars<B: Backend> {
+    scalars: Vec<Tensor<B, 1>>,
     graphs: usize,
 }
 
-impl<B: Backend> Adaptor<SmoothnessInput<B>> for GraphClassificationOutput<B> {
-    fn adapt(&self) -> SmoothnessInput<B> {
-        SmoothnessInput {
-            gauges: self.smoothness.clone(),
+impl<B: Backend> Adaptor<StepScalars<B>> for GraphClassificationOutput<B> {
+    fn adapt(&self) -> StepScalars<B> {
+        StepScalars {
+            scalars: std::iter::once(self.aux_loss.clone())
+                .chain(self.smoothness.iter().cloned())
+                .collect(),
             graphs: self.targets.dims()[0],
         }
     }
 }
 
-/// One block's over-smoothing gauge on the validation graphs, averaged over an epoch's batches
-/// (weighted by batch size): register one per block and [`Gauge`] as a validation metric.
+/// One scalar of every step (see [`StepScalars`]), averaged over an epoch's batches weighted
+/// by their graph counts: the weighted auxiliary loss ([`aux_loss`](Self::aux_loss), register
+/// it for training and validation next to burn-train's `LossMetric`, which includes it) or
+/// one block's over-smoothing gauge ([`smoothness`](Self::smoothness), a validation metric).
 #[derive(Clone)]
-pub struct SmoothnessMetric<B: Backend> {
+pub struct StepMetric<B: Backend> {
     name: Arc<String>,
     index: usize,
     state: NumericMetricState,
     _backend: std::marker::PhantomData<B>,
 }
 
-impl<B: Backend> SmoothnessMetric<B> {
-    /// The metric of `gauge` after block `block` (from 1).
-    pub fn new(block: usize, gauge: Gauge) -> Self {
-        let offset = match gauge {
-            Gauge::CosineSimilarity => 0,
-            Gauge::DirichletEnergy => 1,
-        };
+impl<B: Backend> StepMetric<B> {
+    fn new(name: String, index: usize) -> Self {
         Self {
-            name: Arc::new(gauge.metric_name(block)),
-            index: 2 * block.saturating_sub(1) + offset,
+            name: Arc::new(name),
+            index,
             state: NumericMetricState::default(),
             _backend: std::marker::PhantomData,
         }
     }
+
+    /// The weighted auxiliary loss, named [`AUX_LOSS_METRIC`].
+    pub fn aux_loss() -> Self {
+        Self::new(AUX_LOSS_METRIC.to_string(), 0)
+    }
+
+    /// `gauge` after block `block` (from 1), named by [`Gauge::metric_name`].
+    pub fn smoothness(block: usize, gauge: Gauge) -> Self {
+        let offset = match gauge {
+            Gauge::CosineSimilarity => 0,
+            Gauge::DirichletEnergy => 1,
+        };
+        Self::new(
+            gauge.metric_name(block),
+            1 + 2 * block.saturating_sub(1) + offset,
+        )
+    }
 }
 
-impl<B: Backend> Metric for SmoothnessMetric<B> {
-    type Input = SmoothnessInput<B>;
+impl<B: Backend> Metric for StepMetric<B> {
+    type Input = StepScalars<B>;
 
     fn update(&mut self, input: &Self::Input, _metadata: &MetricMetadata) -> SerializedEntry {
-        // NaN when the step carries no gauge for this block (a model without them).
+        // One value of a synced (host) tensor; NaN when the step carries no such scalar (a
+        // model without gauges).
         let value = input
-            .gauges
+            .scalars
             .get(self.index)
-            .and_then(|gauge| gauge.clone().into_data().iter::<f64>().next())
+            .and_then(|scalar| scalar.clone().into_data().iter::<f64>().next())
             .unwrap_or(f64::NAN);
         self.state.update(
             value,
@@ -289,7 +219,7 @@ impl<B: Backend> Metric for SmoothnessMetric<B> {
     }
 }
 
-impl<B: Backend> Numeric for SmoothnessMetric<B> {
+impl<B: Backend> Numeric for StepMetric<B> {
     fn value(&self) -> NumericEntry {
         self.state.current_value()
     }
