@@ -11,7 +11,6 @@
 use burn::config::Config;
 use burn::module::Module;
 use burn::tensor::Tensor;
-use burn::tensor::activation::relu;
 use burn::tensor::backend::Backend;
 use gnn_core::GraphBatch;
 use gnn_core::conv::{Conv, ConvKind};
@@ -19,7 +18,7 @@ use gnn_core::oversmoothing::Smoothness;
 use gnn_pool::GlobalPool;
 
 use super::head::{MlpHead, MlpHeadConfig};
-use super::{Gauges, block_convs, record_gauge, validate_sizes};
+use super::{Gauges, block_convs, sum_of_block_readouts, validate_sizes};
 use crate::error::Result;
 
 /// Configuration of a [`GlobalClassifier`].
@@ -132,22 +131,14 @@ impl<B: Backend> GlobalClassifier<B> {
     }
 
     #[track_caller]
-    fn embed_gauged(&self, graphs: GraphBatch<B>, mut gauges: Gauges<'_, B>) -> Tensor<B, 2> {
+    fn embed_gauged(&self, graphs: GraphBatch<B>, gauges: Gauges<'_, B>) -> Tensor<B, 2> {
         assert!(
             graphs.num_features() == self.d_input,
             "GlobalClassifier was built for {} input features but the input has {}",
             self.d_input,
             graphs.num_features()
         );
-        let mut graphs = graphs;
-        let mut sum: Option<Tensor<B, 2>> = None;
-        for conv in &self.convs {
-            graphs = conv.forward_batch(graphs).map_x(relu);
-            record_gauge(&mut gauges, &graphs);
-            let read = self.readout.apply_batch(&graphs);
-            sum = Some(sum.map_or(read.clone(), |acc| acc + read));
-        }
-        sum.expect("a classifier has at least one block (checked by `init`)")
+        sum_of_block_readouts(&self.convs, self.readout, graphs, gauges, |g| g)
     }
 
     /// [`forward`](Self::forward) with the head's dropout given as a mask (the data-parallel

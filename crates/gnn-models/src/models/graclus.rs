@@ -19,7 +19,6 @@
 use burn::config::Config;
 use burn::module::Module;
 use burn::tensor::Tensor;
-use burn::tensor::activation::relu;
 use burn::tensor::backend::Backend;
 use gnn_core::GraphBatch;
 use gnn_core::conv::{Conv, ConvKind};
@@ -28,7 +27,7 @@ use gnn_pool::reduce::ClusterReduce;
 use gnn_pool::{GlobalPool, cluster_pool, graclus};
 
 use super::head::{MlpHead, MlpHeadConfig};
-use super::{Gauges, block_convs, record_gauge, validate_sizes};
+use super::{Gauges, block_convs, sum_of_block_readouts, validate_sizes};
 use crate::error::Result;
 
 /// Configuration of a [`GraclusClassifier`].
@@ -153,7 +152,7 @@ impl<B: Backend> GraclusClassifier<B> {
     fn embed_gauged(
         &self,
         graphs: GraphBatch<B>,
-        mut gauges: Gauges<'_, B>,
+        gauges: Gauges<'_, B>,
     ) -> (Tensor<B, 2>, Vec<Vec<usize>>) {
         assert!(
             graphs.num_features() == self.d_input,
@@ -161,19 +160,13 @@ impl<B: Backend> GraclusClassifier<B> {
             self.d_input,
             graphs.num_features()
         );
-        let mut graphs = graphs;
-        let mut sum: Option<Tensor<B, 2>> = None;
         let mut node_counts = Vec::with_capacity(self.convs.len());
-        for conv in &self.convs {
-            let convolved = conv.forward_batch(graphs).map_x(relu);
-            record_gauge(&mut gauges, &convolved);
-            let clustering = graclus(&convolved);
-            graphs = cluster_pool(convolved, &clustering, self.reduce, false);
-            node_counts.push(graphs.node_counts().to_vec());
-            let read = self.readout.apply_batch(&graphs);
-            sum = Some(sum.map_or(read.clone(), |acc| acc + read));
-        }
-        let embedding = sum.expect("a classifier has at least one block (checked by `init`)");
+        let embedding = sum_of_block_readouts(&self.convs, self.readout, graphs, gauges, |g| {
+            let clustering = graclus(&g);
+            let coarse = cluster_pool(g, &clustering, self.reduce, false);
+            node_counts.push(coarse.node_counts().to_vec());
+            coarse
+        });
         (embedding, node_counts)
     }
 

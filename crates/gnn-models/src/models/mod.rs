@@ -36,10 +36,13 @@ pub use hierarchical::{
     PoolKind, PoolTrace,
 };
 
+use burn::tensor::Tensor;
+use burn::tensor::activation::relu;
 use burn::tensor::backend::Backend;
 use gnn_core::GraphBatch;
 use gnn_core::conv::{Conv, ConvConfig, ConvKind};
 use gnn_core::oversmoothing::{Smoothness, smoothness};
+use gnn_pool::GlobalPool;
 
 use crate::error::{ModelError, Result};
 
@@ -53,6 +56,28 @@ pub(crate) fn record_gauge<B: Backend>(gauges: &mut Gauges<'_, B>, graphs: &Grap
         // A batch's features have one row per node by construction.
         gauges.push(smoothness(graphs.x().clone(), graphs).expect("one row per node"));
     }
+}
+
+/// The blocks of the global and graclus classifiers: for each convolution, `conv → ReLU`
+/// (gauged), then `between` (graclus coarsening; the identity without local pooling), then a
+/// readout; the readouts summed `[G, r]`.
+pub(crate) fn sum_of_block_readouts<B: Backend>(
+    convs: &[Conv<B>],
+    readout: GlobalPool,
+    graphs: GraphBatch<B>,
+    mut gauges: Gauges<'_, B>,
+    mut between: impl FnMut(GraphBatch<B>) -> GraphBatch<B>,
+) -> Tensor<B, 2> {
+    let mut graphs = graphs;
+    let mut sum: Option<Tensor<B, 2>> = None;
+    for conv in convs {
+        let convolved = conv.forward_batch(graphs).map_x(relu);
+        record_gauge(&mut gauges, &convolved);
+        graphs = between(convolved);
+        let read = readout.apply_batch(&graphs);
+        sum = Some(sum.map_or(read.clone(), |acc| acc + read));
+    }
+    sum.expect("a classifier has at least one block (checked by `init`)")
 }
 
 /// The convolutions of `num_blocks` blocks: `d_input → hidden`, then `hidden → hidden`.
