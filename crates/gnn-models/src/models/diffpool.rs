@@ -36,6 +36,7 @@ use gnn_core::conv::{DenseSageConv, DenseSageConvConfig};
 use gnn_core::segment::to_dense_batch;
 use gnn_pool::dense::{dense_diff_pool, to_dense_adj};
 
+use super::weighted_aux_loss;
 use crate::error::{ModelError, Result};
 
 /// Configuration of a [`DiffPoolClassifier`].
@@ -287,13 +288,14 @@ impl<B: Backend> DiffPoolClassifier<B> {
         }
     }
 
-    /// The auxiliary loss the training step adds to the NLL (`None` with weight 0, so that a
-    /// NaN loss is not multiplied in): `aux_loss_weight · (link +
-    /// entropy)` of `output`.
+    /// The auxiliary loss the training step adds to the NLL (`None` with weight 0):
+    /// `aux_loss_weight · (link + entropy)` of `output`.
     pub fn aux_loss(&self, output: &DiffPoolClassifierOutput<B>) -> Option<Tensor<B, 1>> {
-        (self.aux_loss_weight != 0.0).then(|| {
-            (output.link_loss.clone() + output.entropy_loss.clone()) * self.aux_loss_weight
-        })
+        weighted_aux_loss(
+            self.aux_loss_weight,
+            &output.link_loss,
+            &output.entropy_loss,
+        )
     }
 
     /// Node features the classifier expects.

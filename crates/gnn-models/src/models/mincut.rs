@@ -33,6 +33,7 @@ use gnn_core::segment::to_dense_batch;
 use gnn_pool::dense::{dense_mincut_pool, to_dense_adj};
 
 use super::diffpool::check_loss_weight;
+use super::weighted_aux_loss;
 use crate::error::{ModelError, Result};
 
 /// Configuration of a [`MinCutClassifier`].
@@ -209,9 +210,11 @@ impl<B: Backend> MinCutClassifier<B> {
     /// The auxiliary loss the training step adds to the NLL (`None` with weight 0):
     /// `aux_loss_weight · (mincut + orthogonality)` of `output`.
     pub fn aux_loss(&self, output: &MinCutClassifierOutput<B>) -> Option<Tensor<B, 1>> {
-        (self.aux_loss_weight != 0.0).then(|| {
-            (output.mincut_loss.clone() + output.ortho_loss.clone()) * self.aux_loss_weight
-        })
+        weighted_aux_loss(
+            self.aux_loss_weight,
+            &output.mincut_loss,
+            &output.ortho_loss,
+        )
     }
 
     /// Node features the classifier expects.

@@ -80,6 +80,16 @@ pub(crate) fn sum_of_block_readouts<B: Backend>(
     sum.expect("a classifier has at least one block (checked by `init`)")
 }
 
+/// A dense model's auxiliary loss for the training step: `weight · (first + second)`, `None`
+/// with weight 0 (the model then trains on the NLL alone, as PyG's DiffPool example).
+pub(crate) fn weighted_aux_loss<B: Backend>(
+    weight: f64,
+    first: &Tensor<B, 1>,
+    second: &Tensor<B, 1>,
+) -> Option<Tensor<B, 1>> {
+    (weight != 0.0).then(|| (first.clone() + second.clone()) * weight)
+}
+
 /// The convolutions of `num_blocks` blocks: `d_input → hidden`, then `hidden → hidden`.
 pub(crate) fn block_convs<B: Backend>(
     kind: ConvKind,
