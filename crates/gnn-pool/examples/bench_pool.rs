@@ -18,10 +18,11 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use burn::backend::{Autodiff, Flex, NdArray};
-use burn::tensor::backend::{AutodiffBackend, Backend};
+use burn::tensor::backend::Backend;
 use burn::tensor::{Int, Tensor, TensorData};
 use clap::{Parser, ValueEnum};
 use gnn_core::GraphBatch;
+use gnn_core::segment::{SegmentAutodiffBackend, SegmentBackend};
 use gnn_pool::readout::{global_add_pool, global_max_pool, global_mean_pool};
 use gnn_pool::{SagPoolingConfig, Selection, TopKPoolingConfig};
 use rand::rngs::StdRng;
@@ -180,7 +181,7 @@ const OPS: [&str; 5] = [
 ];
 
 /// Runs op `name` on `graphs`, returning the output to be summed.
-fn run_op<B: Backend>(
+fn run_op<B: SegmentBackend>(
     name: &str,
     graphs: GraphBatch<B>,
     topk: &gnn_pool::TopKPooling<B>,
@@ -195,7 +196,7 @@ fn run_op<B: Backend>(
     }
 }
 
-fn bench<B: AutodiffBackend>(
+fn bench<B: SegmentAutodiffBackend>(
     args: &Args,
     workload: &Workload,
     scale: &str,

@@ -10,10 +10,10 @@ use burn::data::dataloader::DataLoaderBuilder;
 use burn::optim::AdamConfig;
 use burn::optim::decay::WeightDecayConfig;
 use burn::optim::grad_clipping::GradientClippingConfig;
-use burn::tensor::backend::{AutodiffBackend, Backend};
 use burn::train::metric::store::{Aggregate, Direction, Split};
 use burn::train::metric::{AccuracyMetric, LossMetric};
 use burn::train::{Learner, MetricEarlyStoppingStrategy, StoppingCondition, SupervisedTraining};
+use gnn_core::segment::{SegmentAutodiffBackend, SegmentBackend};
 use gnn_core::{Graph, GraphBatch, host};
 use gnn_datasets::{GraphBatcher, GraphDataset};
 use gnn_models::train::{ShardedBatch, ShardedGraphBatcher, classification_step};
@@ -57,7 +57,7 @@ fn check_fit(d_input: usize, num_classes: usize, dataset: &GraphDataset) -> Resu
 ///
 /// # Errors
 /// Those of [`check_data`].
-pub fn evaluate<B: Backend>(
+pub fn evaluate<B: SegmentBackend>(
     model: &Classifier<B>,
     dataset: &GraphDataset,
     batch_size: usize,
@@ -123,7 +123,7 @@ pub struct FoldData {
 /// Data that does not fit the model ([`check_data`]), an empty training or validation set
 /// ([`TrainError::EmptySplit`]), unusable settings ([`TrainError::Settings`]), an invalid model
 /// configuration, or a file that cannot be written.
-pub fn train_fold<B: AutodiffBackend>(
+pub fn train_fold<B: SegmentAutodiffBackend>(
     model_config: &ClassifierConfig,
     training: &TrainingConfig,
     data: FoldData,
@@ -245,7 +245,7 @@ mod tests {
         GraphDataset::new(graphs).expect("valid dataset")
     }
 
-    fn a_short_training_run_lowers_the_loss<B: AutodiffBackend>(device: &B::Device) {
+    fn a_short_training_run_lowers_the_loss<B: SegmentAutodiffBackend>(device: &B::Device) {
         let dataset = labelled(24);
         let dir = tempfile::tempdir().expect("temp dir");
         let config = ClassifierConfig::from(HierarchicalClassifierConfig::new(3, 2).with_hidden(8));
@@ -293,7 +293,7 @@ mod tests {
         assert_eq!((test.graphs, test.accuracy), (4, report.test_accuracy));
     }
 
-    fn rejects_data_that_does_not_fit<B: AutodiffBackend>(device: &B::Device) {
+    fn rejects_data_that_does_not_fit<B: SegmentAutodiffBackend>(device: &B::Device) {
         let dataset = labelled(6);
         let wide = ClassifierConfig::from(HierarchicalClassifierConfig::new(5, 2));
         assert!(matches!(

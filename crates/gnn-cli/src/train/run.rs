@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
-use burn::tensor::backend::AutodiffBackend;
+use gnn_core::segment::SegmentAutodiffBackend;
 use gnn_datasets::{Fold, GraphDataset};
 use gnn_models::ClassifierConfig;
 
@@ -45,7 +45,7 @@ pub struct RunSpec {
 ///
 /// # Errors
 /// Those of [`train_fold`], and output files that cannot be written.
-pub fn run<B: AutodiffBackend>(
+pub fn run<B: SegmentAutodiffBackend>(
     spec: &RunSpec,
     device: &B::Device,
 ) -> Result<RunReport, TrainError> {

@@ -24,6 +24,7 @@ use burn::tensor::backend::Backend;
 use burn::tensor::{Distribution, Int, Tensor};
 use gnn_core::GraphBatch;
 use gnn_core::conv::{Conv, ConvConfig, ConvKind};
+use gnn_core::segment::SegmentBackend;
 use gnn_pool::{
     GlobalPool, Pooled, SagPooling, SagPoolingConfig, Selection, TopKPooling, TopKPoolingConfig,
 };
@@ -96,7 +97,7 @@ pub enum BlockPool<B: Backend> {
     Sag(SagPooling<B>),
 }
 
-impl<B: Backend> BlockPool<B> {
+impl<B: SegmentBackend> BlockPool<B> {
     /// Pools a batch (see [`TopKPooling::forward`] and [`SagPooling::forward`]).
     ///
     /// # Panics
@@ -191,7 +192,7 @@ impl HierarchicalClassifierConfig {
     ///
     /// # Errors
     /// As [`validate`](Self::validate).
-    pub fn init<B: Backend>(&self, device: &B::Device) -> Result<HierarchicalClassifier<B>> {
+    pub fn init<B: SegmentBackend>(&self, device: &B::Device) -> Result<HierarchicalClassifier<B>> {
         self.validate()?;
         let h = self.hidden;
         let convs = (0..self.num_blocks)
@@ -231,7 +232,11 @@ impl HierarchicalClassifierConfig {
         }
     }
 
-    fn init_pool<B: Backend>(&self, width: usize, device: &B::Device) -> Result<BlockPool<B>> {
+    fn init_pool<B: SegmentBackend>(
+        &self,
+        width: usize,
+        device: &B::Device,
+    ) -> Result<BlockPool<B>> {
         Ok(match self.pool {
             PoolKind::TopK => {
                 BlockPool::TopK(TopKPoolingConfig::new(width, self.selection).init(device)?)
@@ -245,7 +250,7 @@ impl HierarchicalClassifierConfig {
     }
 }
 
-impl<B: Backend> HierarchicalClassifier<B> {
+impl<B: SegmentBackend> HierarchicalClassifier<B> {
     /// Classifies a batch of graphs.
     ///
     /// - `graphs`: `x [N, d_input]`, edges `[2, E]` (edge weights, when present, reach the
@@ -443,7 +448,7 @@ pub(crate) mod tests {
         out
     }
 
-    fn output_shapes_for_every_variant<B: Backend>(device: &B::Device) {
+    fn output_shapes_for_every_variant<B: SegmentBackend>(device: &B::Device) {
         let graphs = GraphBatch::<B>::from_graphs(&tiny_graphs(5), device).expect("batch");
         for config in variants() {
             let model = config.init::<B>(device).expect("valid config");
@@ -468,7 +473,7 @@ pub(crate) mod tests {
         }
     }
 
-    fn rejects_wrong_width_and_bad_config<B: Backend>(device: &B::Device) {
+    fn rejects_wrong_width_and_bad_config<B: SegmentBackend>(device: &B::Device) {
         let model = HierarchicalClassifierConfig::new(4, 2)
             .with_hidden(8)
             .init::<B>(device)
@@ -535,7 +540,7 @@ pub(crate) mod tests {
     /// ReLU dead for every node (then the layers below it get exactly zero), and tests share the
     /// backend's random generator, so each parameter must receive a gradient in at least one of
     /// three initialisations: this checks that the gradient path exists, not init luck.
-    fn gradients_reach_every_parameter<B: AutodiffBackend>(device: &B::Device) {
+    fn gradients_reach_every_parameter<B: AutodiffBackend + SegmentBackend>(device: &B::Device) {
         let graphs = GraphBatch::<B>::from_graphs(&tiny_graphs(12), device).expect("batch");
         let targets = graphs.y().expect("labelled").clone();
         for config in variants() {

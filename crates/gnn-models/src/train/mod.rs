@@ -6,9 +6,10 @@
 mod parallel;
 mod shards;
 
-use burn::tensor::backend::{AutodiffBackend, Backend};
+use burn::tensor::backend::AutodiffBackend;
 use burn::train::{ClassificationOutput, InferenceStep, TrainOutput, TrainStep};
 use gnn_core::GraphBatch;
+use gnn_core::segment::SegmentBackend;
 
 use crate::classifier::Classifier;
 use crate::loss::nll_loss;
@@ -22,7 +23,7 @@ pub use shards::{ShardedBatch, ShardedGraphBatcher, shard_ranges};
 /// When the batch has no labels, or not the model's input width. Burn's step traits cannot
 /// return an error, so a training program checks its data once before training (the `gnn`
 /// program does); batches of a checked `gnn_datasets::GraphDataset` always carry labels.
-pub fn classification_step<B: Backend>(
+pub fn classification_step<B: SegmentBackend>(
     model: &Classifier<B>,
     batch: GraphBatch<B>,
 ) -> ClassificationOutput<B> {
@@ -37,7 +38,7 @@ pub fn classification_step<B: Backend>(
 
 /// A training step on a batch collated in shards: the shards run in parallel, one thread each
 /// (see [`data_parallel_step`]); one shard is an ordinary step.
-impl<B: AutodiffBackend> TrainStep for Classifier<B> {
+impl<B: AutodiffBackend + SegmentBackend> TrainStep for Classifier<B> {
     type Input = ShardedBatch<B>;
     type Output = ClassificationOutput<B>;
 
@@ -46,7 +47,7 @@ impl<B: AutodiffBackend> TrainStep for Classifier<B> {
     }
 }
 
-impl<B: Backend> InferenceStep for Classifier<B> {
+impl<B: SegmentBackend> InferenceStep for Classifier<B> {
     type Input = GraphBatch<B>;
     type Output = ClassificationOutput<B>;
 

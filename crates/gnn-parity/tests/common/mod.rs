@@ -1,6 +1,7 @@
 //! Shared by the parity test binaries.
 
 use burn::tensor::backend::AutodiffBackend;
+use gnn_core::segment::SegmentBackend;
 use gnn_parity::{Fixture, OpReport, parse_fixture, run_fixture};
 
 pub const FIXTURES: [&str; 5] = [
@@ -43,7 +44,7 @@ pub fn failures(reports: &[OpReport]) -> Vec<String> {
 /// nodes than PyG's float64 run. The float64 test checks them.
 pub const NOT_DEFINED_IN_FLOAT32: [&str; 1] = ["e_layers10/classifier_topk"];
 
-pub fn check_all<B: AutodiffBackend>(tolerance: f64, skip: &[&str]) {
+pub fn check_all<B: AutodiffBackend + SegmentBackend>(tolerance: f64, skip: &[&str]) {
     let device = Default::default();
     let mut failed = Vec::new();
     let mut ran = 0;

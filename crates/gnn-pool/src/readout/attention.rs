@@ -4,6 +4,7 @@ use burn::nn::{Linear, LinearConfig};
 use burn::tensor::{Tensor, backend::Backend};
 use gnn_core::Segments;
 use gnn_core::burn_compat;
+use gnn_core::segment::SegmentBackend;
 use gnn_core::segment::{segment_softmax, segment_sum};
 
 use crate::error::{PoolError, Result, assert_width};
@@ -48,7 +49,7 @@ impl AttentionalAggregationConfig {
     }
 }
 
-impl<B: Backend> AttentionalAggregation<B> {
+impl<B: SegmentBackend> AttentionalAggregation<B> {
     /// - `x`: `[N, d_input]`, `graphs`: the graph of each node
     /// - returns `[G, d_output]` (`[G, d_input]` without feature network); empty graphs give 0
     ///

@@ -1,28 +1,29 @@
-use burn::tensor::{Tensor, backend::Backend};
+use burn::tensor::Tensor;
 use gnn_core::Segments;
+use gnn_core::segment::SegmentBackend;
 use gnn_core::segment::{segment_max, segment_mean, segment_min, segment_sum};
 use serde::{Deserialize, Serialize};
 
 /// Sum of each graph's node features: `[N, F] -> [G, F]` (PyG `global_add_pool`).
-pub fn global_add_pool<B: Backend>(x: Tensor<B, 2>, graphs: &Segments<B>) -> Tensor<B, 2> {
+pub fn global_add_pool<B: SegmentBackend>(x: Tensor<B, 2>, graphs: &Segments<B>) -> Tensor<B, 2> {
     segment_sum(x, graphs)
 }
 
 /// Mean of each graph's node features, 0 for an empty graph: `[N, F] -> [G, F]`
 /// (PyG `global_mean_pool`).
-pub fn global_mean_pool<B: Backend>(x: Tensor<B, 2>, graphs: &Segments<B>) -> Tensor<B, 2> {
+pub fn global_mean_pool<B: SegmentBackend>(x: Tensor<B, 2>, graphs: &Segments<B>) -> Tensor<B, 2> {
     segment_mean(x, graphs)
 }
 
 /// Feature-wise maximum per graph, 0 for an empty graph: `[N, F] -> [G, F]`
 /// (PyG `global_max_pool`; with exact ties the gradient is split evenly among the tied nodes,
 /// as in PyG, see [`segment_max`]).
-pub fn global_max_pool<B: Backend>(x: Tensor<B, 2>, graphs: &Segments<B>) -> Tensor<B, 2> {
+pub fn global_max_pool<B: SegmentBackend>(x: Tensor<B, 2>, graphs: &Segments<B>) -> Tensor<B, 2> {
     segment_max(x, graphs)
 }
 
 /// Feature-wise minimum per graph, 0 for an empty graph: `[N, F] -> [G, F]`.
-pub fn global_min_pool<B: Backend>(x: Tensor<B, 2>, graphs: &Segments<B>) -> Tensor<B, 2> {
+pub fn global_min_pool<B: SegmentBackend>(x: Tensor<B, 2>, graphs: &Segments<B>) -> Tensor<B, 2> {
     segment_min(x, graphs)
 }
 
@@ -64,7 +65,7 @@ impl GlobalPool {
     }
 
     /// Applies the readout: `[N, F] -> [G, k·F]` for `k` = [`parts`](Self::parts)`.len()`.
-    pub fn apply<B: Backend>(&self, x: Tensor<B, 2>, graphs: &Segments<B>) -> Tensor<B, 2> {
+    pub fn apply<B: SegmentBackend>(&self, x: Tensor<B, 2>, graphs: &Segments<B>) -> Tensor<B, 2> {
         match self {
             GlobalPool::Add => global_add_pool(x, graphs),
             GlobalPool::Mean => global_mean_pool(x, graphs),

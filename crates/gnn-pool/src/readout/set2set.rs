@@ -4,6 +4,7 @@ use burn::nn::{Linear, LinearConfig};
 use burn::tensor::{Tensor, backend::Backend};
 use gnn_core::Segments;
 use gnn_core::burn_compat::sigmoid;
+use gnn_core::segment::SegmentBackend;
 use gnn_core::segment::{segment_softmax, segment_sum};
 
 use crate::error::{PoolError, Result, assert_width};
@@ -63,7 +64,7 @@ impl Set2SetConfig {
     }
 }
 
-impl<B: Backend> Set2Set<B> {
+impl<B: SegmentBackend> Set2Set<B> {
     /// - `x`: `[N, d_input]`, `graphs`: the graph of each node
     /// - returns `[G, 2 · d_input]`; an empty graph reads out `r = 0`
     ///
