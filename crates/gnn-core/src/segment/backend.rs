@@ -24,7 +24,7 @@ use super::{Segments, portable};
 /// Another backend gets every operation with an empty implementation, since the defaults work
 /// everywhere:
 ///
-/// ```ignore
+/// ```text
 /// impl gnn_core::segment::SegmentBackend for MyBackend {}
 /// ```
 ///

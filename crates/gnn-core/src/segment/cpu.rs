@@ -139,7 +139,7 @@ fn broadcast<B: HostStorage>(values: Tensor<B, 2>, segments: &Segments<B>) -> Te
         B,
         values,
         |v| output(
-            kernels::broadcast(&v, features, segments.offsets(), false),
+            kernels::broadcast(&v, features, segments.offsets()),
             shape,
             &device
         ),

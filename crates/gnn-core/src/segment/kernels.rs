@@ -56,103 +56,156 @@ impl Real for f64 {
     }
 }
 
-/// Runs `body(segment, output_row)` for every segment, with `out` cut into `width`-wide rows,
-/// in parallel when `work` is large.
-fn per_segment<T: Send>(
-    out: &mut [T],
-    width: usize,
-    work: usize,
-    body: impl Fn(usize, &mut [T]) + Sync + Send,
-) {
-    if width == 0 {
-        return;
-    }
-    if work >= PARALLEL_WORK {
-        out.par_chunks_mut(width)
-            .enumerate()
-            .for_each(|(s, row)| body(s, row));
-    } else {
-        out.chunks_mut(width)
-            .enumerate()
-            .for_each(|(s, row)| body(s, row));
+/// Rows of one block: segments longer than this are cut into several blocks, so that one huge
+/// graph is reduced in parallel too. Blocks depend on the offsets only, never on the number of
+/// threads, so results are the same on any machine.
+const BLOCK_ROWS: usize = 1024;
+
+/// The segments cut into blocks of at most [`BLOCK_ROWS`] rows: `(segment, start, end)` in row
+/// order (an empty segment has no block), and the first block of each segment (`G + 1` values).
+struct Blocks {
+    spans: Vec<(usize, usize, usize)>,
+    first: Vec<usize>,
+}
+
+impl Blocks {
+    fn new(offsets: &[usize]) -> Self {
+        let mut spans = Vec::with_capacity(offsets.len());
+        let mut first = Vec::with_capacity(offsets.len());
+        for (s, w) in offsets.windows(2).enumerate() {
+            first.push(spans.len());
+            let mut start = w[0];
+            while start < w[1] {
+                let end = w[1].min(start + BLOCK_ROWS);
+                spans.push((s, start, end));
+                start = end;
+            }
+        }
+        first.push(spans.len());
+        Blocks { spans, first }
     }
 }
 
-/// Runs `body(segment, rows)` for every segment, with `out` `[n, F]` cut at the offsets,
-/// in parallel when `work` is large.
-fn per_segment_rows<T: Send>(
+/// Runs `body(block, output)` for every block, `out` cut into pieces of `width(block)` values
+/// in block order, in parallel when `work` (values touched) is large.
+fn per_block<T: Send>(
     out: &mut [T],
-    features: usize,
-    offsets: &[usize],
-    body: impl Fn(usize, &mut [T]) + Sync + Send,
+    blocks: &Blocks,
+    width: impl Fn(&(usize, usize, usize)) -> usize,
+    work: usize,
+    body: impl Fn(&(usize, usize, usize), &mut [T]) + Sync + Send,
 ) {
-    let mut pieces = Vec::with_capacity(offsets.len().saturating_sub(1));
+    let mut pieces = Vec::with_capacity(blocks.spans.len());
     let mut rest = out;
-    for w in offsets.windows(2) {
-        let (piece, tail) = rest.split_at_mut((w[1] - w[0]) * features);
-        pieces.push(piece);
+    for span in &blocks.spans {
+        let (piece, tail) = rest.split_at_mut(width(span));
+        pieces.push((span, piece));
         rest = tail;
     }
-    if out_len(offsets) * features >= PARALLEL_WORK {
+    if work >= PARALLEL_WORK {
         pieces
             .into_par_iter()
-            .enumerate()
-            .for_each(|(s, rows)| body(s, rows));
+            .for_each(|(span, piece)| body(span, piece));
     } else {
         pieces
             .into_iter()
-            .enumerate()
-            .for_each(|(s, rows)| body(s, rows));
+            .for_each(|(span, piece)| body(span, piece));
     }
 }
 
-fn out_len(offsets: &[usize]) -> usize {
-    offsets.last().copied().unwrap_or(0)
+/// Combines the per-block rows `partial [blocks, F]` of each segment with `fold`, in block
+/// order: `[G, F]`, 0 for an empty segment.
+fn combine<T: Real>(
+    partial: Vec<T>,
+    blocks: &Blocks,
+    features: usize,
+    fold: impl Fn(&mut [T], &[T]),
+) -> Vec<T> {
+    let segments = blocks.first.len() - 1;
+    if blocks.spans.len() == segments {
+        // One block per segment, none empty: the partials are the answer.
+        return partial;
+    }
+    let mut out = vec![T::ZERO; segments * features];
+    for (s, row) in out.chunks_exact_mut(features).enumerate() {
+        let (first, last) = (blocks.first[s], blocks.first[s + 1]);
+        if first == last {
+            continue;
+        }
+        row.copy_from_slice(&partial[first * features..(first + 1) * features]);
+        for b in first + 1..last {
+            fold(row, &partial[b * features..(b + 1) * features]);
+        }
+    }
+    out
+}
+
+fn add_rows<T: Real>(acc: &mut [T], row: &[T]) {
+    for (a, &v) in acc.iter_mut().zip(row) {
+        *a = *a + v;
+    }
+}
+
+/// Keeps the larger (`max`) or smaller entry; a NaN wins (as PyTorch's `amax`).
+fn extreme_rows<T: Real>(best: &mut [T], row: &[T], max: bool) {
+    for (b, &v) in best.iter_mut().zip(row) {
+        let better = if max { v > *b } else { v < *b };
+        if better || v.is_nan() {
+            *b = v;
+        }
+    }
 }
 
 /// Sum (or mean, dividing by the row count) of the rows of each segment: `[n, F] -> [G, F]`.
 /// An empty segment gives 0.
 pub(crate) fn sum<T: Real>(x: &[T], features: usize, offsets: &[usize], mean: bool) -> Vec<T> {
-    let segments = offsets.len() - 1;
-    let mut out = vec![T::ZERO; segments * features];
-    per_segment(&mut out, features, x.len(), |s, acc| {
-        let (start, end) = (offsets[s], offsets[s + 1]);
-        for row in x[start * features..end * features].chunks_exact(features) {
-            for (a, &v) in acc.iter_mut().zip(row) {
-                *a = *a + v;
+    let blocks = Blocks::new(offsets);
+    let mut partial = vec![T::ZERO; blocks.spans.len() * features];
+    per_block(
+        &mut partial,
+        &blocks,
+        |_| features,
+        x.len(),
+        |&(_, start, end), acc| {
+            for row in x[start * features..end * features].chunks_exact(features) {
+                add_rows(acc, row);
+            }
+        },
+    );
+    let mut out = combine(partial, &blocks, features, add_rows);
+    if mean {
+        for (row, w) in out.chunks_exact_mut(features).zip(offsets.windows(2)) {
+            if w[1] > w[0] {
+                let count = T::from_usize(w[1] - w[0]);
+                for a in row.iter_mut() {
+                    *a = *a / count;
+                }
             }
         }
-        if mean && end > start {
-            let count = T::from_usize(end - start);
-            for a in acc.iter_mut() {
-                *a = *a / count;
-            }
-        }
-    });
+    }
     out
 }
 
 /// Maximum (or minimum) of the rows of each segment, feature by feature: `[n, F] -> [G, F]`.
 /// A NaN wins (as PyTorch's `amax`); an empty segment gives 0.
 pub(crate) fn extremum<T: Real>(x: &[T], features: usize, offsets: &[usize], max: bool) -> Vec<T> {
-    let segments = offsets.len() - 1;
-    let mut out = vec![T::ZERO; segments * features];
-    per_segment(&mut out, features, x.len(), |s, best| {
-        let (start, end) = (offsets[s], offsets[s + 1]);
-        if start == end {
-            return;
-        }
-        best.copy_from_slice(&x[start * features..(start + 1) * features]);
-        for row in x[(start + 1) * features..end * features].chunks_exact(features) {
-            for (b, &v) in best.iter_mut().zip(row) {
-                let better = if max { v > *b } else { v < *b };
-                if better || v.is_nan() {
-                    *b = v;
-                }
+    let blocks = Blocks::new(offsets);
+    let mut partial = vec![T::ZERO; blocks.spans.len() * features];
+    per_block(
+        &mut partial,
+        &blocks,
+        |_| features,
+        x.len(),
+        |&(_, start, end), best| {
+            best.copy_from_slice(&x[start * features..(start + 1) * features]);
+            for row in x[(start + 1) * features..end * features].chunks_exact(features) {
+                extreme_rows(best, row, max);
             }
-        }
-    });
-    out
+        },
+    );
+    combine(partial, &blocks, features, |best, row| {
+        extreme_rows(best, row, max)
+    })
 }
 
 /// The gradient of [`extremum`]: `grad [G, F]` goes to the rows equal to the extremum of their
@@ -164,59 +217,79 @@ pub(crate) fn extremum_backward<T: Real>(
     features: usize,
     offsets: &[usize],
 ) -> Vec<T> {
-    let mut out = vec![T::ZERO; x.len()];
-    per_segment_rows(&mut out, features, offsets, |s, rows| {
-        let start = offsets[s];
-        let best = &extremum[s * features..(s + 1) * features];
-        let g = &grad[s * features..(s + 1) * features];
-        let mut ties = vec![0usize; features];
-        let x_rows = &x[start * features..start * features + rows.len()];
-        for row in x_rows.chunks_exact(features) {
-            for ((t, &v), &b) in ties.iter_mut().zip(row).zip(best) {
-                *t += usize::from(v == b);
-            }
-        }
-        let share: Vec<T> = g
-            .iter()
-            .zip(&ties)
-            .map(|(&g, &t)| g / T::from_usize(t.max(1)))
-            .collect();
-        for (out_row, row) in rows
-            .chunks_exact_mut(features)
-            .zip(x_rows.chunks_exact(features))
-        {
-            for (((o, &v), &b), &share) in out_row.iter_mut().zip(row).zip(best).zip(&share) {
-                if v == b {
-                    *o = share;
+    let blocks = Blocks::new(offsets);
+    // Ties per (block, feature), then per segment.
+    let mut ties = vec![0usize; blocks.spans.len() * features];
+    per_block(
+        &mut ties,
+        &blocks,
+        |_| features,
+        x.len(),
+        |&(s, start, end), ties| {
+            let best = &extremum[s * features..(s + 1) * features];
+            for row in x[start * features..end * features].chunks_exact(features) {
+                for ((t, &v), &b) in ties.iter_mut().zip(row).zip(best) {
+                    *t += usize::from(v == b);
                 }
             }
+        },
+    );
+    let segments = offsets.len() - 1;
+    let mut share = vec![T::ZERO; segments * features];
+    for (s, row) in share.chunks_exact_mut(features).enumerate() {
+        let mut total = vec![0usize; features];
+        for b in blocks.first[s]..blocks.first[s + 1] {
+            for (t, &c) in total
+                .iter_mut()
+                .zip(&ties[b * features..(b + 1) * features])
+            {
+                *t += c;
+            }
         }
-    });
+        let g = &grad[s * features..(s + 1) * features];
+        for ((out, &g), &t) in row.iter_mut().zip(g).zip(&total) {
+            *out = g / T::from_usize(t.max(1));
+        }
+    }
+    let mut out = vec![T::ZERO; x.len()];
+    per_block(
+        &mut out,
+        &blocks,
+        |&(_, start, end)| (end - start) * features,
+        x.len(),
+        |&(s, start, end), rows| {
+            let best = &extremum[s * features..(s + 1) * features];
+            let share = &share[s * features..(s + 1) * features];
+            let x_rows = x[start * features..end * features].chunks_exact(features);
+            for (out_row, row) in rows.chunks_exact_mut(features).zip(x_rows) {
+                for (((o, &v), &b), &share) in out_row.iter_mut().zip(row).zip(best).zip(share) {
+                    if v == b {
+                        *o = share;
+                    }
+                }
+            }
+        },
+    );
     out
 }
 
-/// Every row takes its segment's value (divided by the segment's row count for a mean's
-/// gradient): `[G, F] -> [n, F]`.
-pub(crate) fn broadcast<T: Real>(
-    values: &[T],
-    features: usize,
-    offsets: &[usize],
-    mean: bool,
-) -> Vec<T> {
-    let mut out = vec![T::ZERO; out_len(offsets) * features];
-    per_segment_rows(&mut out, features, offsets, |s, rows| {
-        let value = &values[s * features..(s + 1) * features];
-        let count = T::from_usize((offsets[s + 1] - offsets[s]).max(1));
-        for out_row in rows.chunks_exact_mut(features) {
-            if mean {
-                for (o, &v) in out_row.iter_mut().zip(value) {
-                    *o = v / count;
-                }
-            } else {
+/// Every row takes its segment's value: `[G, F] -> [n, F]`.
+pub(crate) fn broadcast<T: Real>(values: &[T], features: usize, offsets: &[usize]) -> Vec<T> {
+    let blocks = Blocks::new(offsets);
+    let rows = offsets.last().copied().unwrap_or(0);
+    let mut out = vec![T::ZERO; rows * features];
+    per_block(
+        &mut out,
+        &blocks,
+        |&(_, start, end)| (end - start) * features,
+        rows * features,
+        |&(s, _, _), out_rows| {
+            let value = &values[s * features..(s + 1) * features];
+            for out_row in out_rows.chunks_exact_mut(features) {
                 out_row.copy_from_slice(value);
             }
-        }
-    });
+        },
+    );
     out
 }
 
@@ -237,16 +310,17 @@ fn key<T: Real>(score: T) -> T {
 pub(crate) fn top_k<T: Real>(score: &[T], offsets: &[usize], kept: &[usize]) -> Vec<i64> {
     let total: usize = kept.iter().sum();
     let mut perm = vec![0i64; total];
-    let mut starts = Vec::with_capacity(kept.len() + 1);
-    starts.push(0);
-    for &k in kept {
-        starts.push(starts.last().copied().unwrap_or(0) + k);
-    }
-    per_segment_rows(&mut perm, 1, &starts, |s, out| {
-        let k = out.len();
-        if k == 0 {
-            return;
+    let mut pieces = Vec::with_capacity(kept.len());
+    let mut rest = &mut perm[..];
+    for (s, &k) in kept.iter().enumerate() {
+        let (piece, tail) = rest.split_at_mut(k);
+        if k > 0 {
+            pieces.push((s, piece));
         }
+        rest = tail;
+    }
+    let select = |(s, out): (usize, &mut [i64])| {
+        let k = out.len();
         let (start, end) = (offsets[s], offsets[s + 1]);
         let mut rows: Vec<(T, usize)> = (start..end).map(|i| (key(score[i]), i)).collect();
         // Keys hold no NaN, so the order is total; the row id breaks exact ties.
@@ -263,7 +337,12 @@ pub(crate) fn top_k<T: Real>(score: &[T], offsets: &[usize], kept: &[usize]) -> 
         for (o, (_, i)) in out.iter_mut().zip(rows) {
             *o = i as i64;
         }
-    });
+    };
+    if score.len() >= PARALLEL_WORK / 8 {
+        pieces.into_par_iter().for_each(select);
+    } else {
+        pieces.into_iter().for_each(select);
+    }
     perm
 }
 
@@ -297,8 +376,8 @@ mod tests {
             "ties split, NaN extremum passes nothing"
         );
         assert_eq!(
-            broadcast(&[1.0, 2.0, 0.0, 0.0, 3.0, 6.0], 2, &offsets, true),
-            [0.5, 1.0, 0.5, 1.0, 1.0, 2.0, 1.0, 2.0, 1.0, 2.0]
+            broadcast(&[1.0, 2.0, 0.0, 0.0, 3.0, 6.0], 2, &offsets),
+            [1.0, 2.0, 1.0, 2.0, 3.0, 6.0, 3.0, 6.0, 3.0, 6.0]
         );
         let score = [
             0.5,

@@ -280,4 +280,6 @@ pub(crate) fn counts_from_batch_vector(
 }
 
 #[cfg(test)]
+mod native_tests;
+#[cfg(test)]
 mod tests;
