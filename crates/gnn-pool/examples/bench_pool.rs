@@ -64,6 +64,9 @@ struct Args {
     /// PyG's results file, to print our time as a ratio of PyG's.
     #[arg(long)]
     pyg: Option<PathBuf>,
+    /// Only these ops (comma-separated names as printed), e.g. for a profile of one.
+    #[arg(long, value_delimiter = ',')]
+    ops: Vec<String>,
     /// Where PyG's exact S inputs are.
     #[arg(long, default_value = "../shared/bench/pyg/inputs")]
     inputs: PathBuf,
@@ -227,6 +230,9 @@ fn bench<B: SegmentAutodiffBackend>(
     let inner_graphs = to_batch::<B::InnerBackend>(workload, &device);
     let mut results = Vec::new();
     for op in OPS {
+        if !args.ops.is_empty() && !args.ops.iter().any(|o| o == op) {
+            continue;
+        }
         let (median, min) = time(repeats, warmup, || {
             let out = run_op(op, inner_graphs.clone(), &topk_inner, &sag_inner);
             drop(out);

@@ -132,6 +132,10 @@ fn extremum_backward<B: HostStorage>(
 
 fn broadcast<B: HostStorage>(values: Tensor<B, 2>, segments: &Segments<B>) -> Tensor<B, 2> {
     let [_, features] = values.dims();
+    if segments.num_segments() == 1 {
+        // One graph: a stride-0 view on the CPU backends, nothing copied.
+        return values.expand([segments.num_rows(), features]);
+    }
     let device = values.device();
     let shape = [segments.num_rows(), features];
     let values = primitive(values);

@@ -7,6 +7,7 @@
 //! row is computed by one thread, in row order.
 
 use std::cmp::Ordering;
+use std::mem::MaybeUninit;
 
 use rayon::prelude::*;
 
@@ -59,7 +60,7 @@ impl Real for f64 {
 /// Rows of one block: segments longer than this are cut into several blocks, so that one huge
 /// graph is reduced in parallel too. Blocks depend on the offsets only, never on the number of
 /// threads, so results are the same on any machine.
-const BLOCK_ROWS: usize = 1024;
+const BLOCK_ROWS: usize = 256;
 
 /// The segments cut into blocks of at most [`BLOCK_ROWS`] rows: `(segment, start, end)` in row
 /// order (an empty segment has no block), and the first block of each segment (`G + 1` values).
@@ -140,20 +141,96 @@ fn combine<T: Real>(
     out
 }
 
+#[inline(always)]
 fn add_rows<T: Real>(acc: &mut [T], row: &[T]) {
     for (a, &v) in acc.iter_mut().zip(row) {
         *a = *a + v;
     }
 }
 
-/// Keeps the larger (`max`) or smaller entry; a NaN wins (as PyTorch's `amax`).
-fn extreme_rows<T: Real>(best: &mut [T], row: &[T], max: bool) {
-    for (b, &v) in best.iter_mut().zip(row) {
-        let better = if max { v > *b } else { v < *b };
-        if better || v.is_nan() {
-            *b = v;
-        }
+/// Whether this CPU runs AVX2 (checked once by the standard library, then cached).
+fn avx2() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        std::arch::is_x86_feature_detected!("avx2")
     }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
+}
+
+/// Features folded at once by [`fold_block`], in registers.
+const LANES: usize = 16;
+
+/// Folds the rows of `rows` (`[r, F]`, `r >= 1`) into `acc` `[F]` entry by entry with `fold`,
+/// starting from the first row. `LANES` features at a time, accumulated in a local array: kept
+/// in registers, so the loop stores nothing (a fold into `acc` in memory compiles to masked
+/// stores for the maxima, several times slower).
+#[inline(always)]
+fn fold_block<T: Real>(acc: &mut [T], rows: &[T], fold: impl Fn(T, T) -> T) {
+    let features = acc.len();
+    let count = rows.len() / features;
+    let mut f0 = 0;
+    while f0 + LANES <= features {
+        let mut local: [T; LANES] = rows[f0..f0 + LANES].try_into().expect("LANES values");
+        for r in 1..count {
+            let row = &rows[r * features + f0..r * features + f0 + LANES];
+            for (l, &v) in local.iter_mut().zip(row) {
+                *l = fold(*l, v);
+            }
+        }
+        acc[f0..f0 + LANES].copy_from_slice(&local);
+        f0 += LANES;
+    }
+    for f in f0..features {
+        let mut a = rows[f];
+        for r in 1..count {
+            a = fold(a, rows[r * features + f]);
+        }
+        acc[f] = a;
+    }
+}
+
+/// [`fold_block`] compiled for AVX2 (the crate is built for the baseline x86-64, SSE2).
+///
+/// # Safety
+/// The CPU must run AVX2 ([`avx2`]).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn fold_block_avx2<T: Real>(acc: &mut [T], rows: &[T], fold: impl Fn(T, T) -> T) {
+    fold_block(acc, rows, fold)
+}
+
+/// [`fold_block`], with AVX2 where the CPU has it.
+fn fold_block_fast<T: Real>(acc: &mut [T], rows: &[T], fold: impl Fn(T, T) -> T) {
+    #[cfg(target_arch = "x86_64")]
+    if avx2() {
+        // SAFETY: the CPU runs AVX2.
+        return unsafe { fold_block_avx2(acc, rows, fold) };
+    }
+    fold_block(acc, rows, fold)
+}
+
+#[inline(always)]
+fn add<T: Real>(a: T, v: T) -> T {
+    a + v
+}
+
+/// The larger value; a NaN wins (as PyTorch's `amax`). Compare and select, no branch.
+#[inline(always)]
+fn max_nan<T: Real>(a: T, v: T) -> T {
+    #[allow(clippy::eq_op)]
+    let nan = v != v;
+    if (v > a) | nan { v } else { a }
+}
+
+/// The smaller value; a NaN wins.
+#[inline(always)]
+fn min_nan<T: Real>(a: T, v: T) -> T {
+    #[allow(clippy::eq_op)]
+    let nan = v != v;
+    if (v < a) | nan { v } else { a }
 }
 
 /// Sum (or mean, dividing by the row count) of the rows of each segment: `[n, F] -> [G, F]`.
@@ -166,11 +243,7 @@ pub(crate) fn sum<T: Real>(x: &[T], features: usize, offsets: &[usize], mean: bo
         &blocks,
         |_| features,
         x.len(),
-        |&(_, start, end), acc| {
-            for row in x[start * features..end * features].chunks_exact(features) {
-                add_rows(acc, row);
-            }
-        },
+        |&(_, start, end), acc| fold_block_fast(acc, &x[start * features..end * features], add),
     );
     let mut out = combine(partial, &blocks, features, add_rows);
     if mean {
@@ -197,14 +270,19 @@ pub(crate) fn extremum<T: Real>(x: &[T], features: usize, offsets: &[usize], max
         |_| features,
         x.len(),
         |&(_, start, end), best| {
-            best.copy_from_slice(&x[start * features..(start + 1) * features]);
-            for row in x[(start + 1) * features..end * features].chunks_exact(features) {
-                extreme_rows(best, row, max);
+            let rows = &x[start * features..end * features];
+            if max {
+                fold_block_fast(best, rows, max_nan)
+            } else {
+                fold_block_fast(best, rows, min_nan)
             }
         },
     );
+    let fold = if max { max_nan::<T> } else { min_nan::<T> };
     combine(partial, &blocks, features, |best, row| {
-        extreme_rows(best, row, max)
+        for (b, &v) in best.iter_mut().zip(row) {
+            *b = fold(*b, v);
+        }
     })
 }
 
@@ -251,25 +329,35 @@ pub(crate) fn extremum_backward<T: Real>(
             *out = g / T::from_usize(t.max(1));
         }
     }
-    let mut out = vec![T::ZERO; x.len()];
-    per_block(
-        &mut out,
-        &blocks,
-        |&(_, start, end)| (end - start) * features,
-        x.len(),
-        |&(s, start, end), rows| {
-            let best = &extremum[s * features..(s + 1) * features];
-            let share = &share[s * features..(s + 1) * features];
-            let x_rows = x[start * features..end * features].chunks_exact(features);
-            for (out_row, row) in rows.chunks_exact_mut(features).zip(x_rows) {
-                for (((o, &v), &b), &share) in out_row.iter_mut().zip(row).zip(best).zip(share) {
-                    if v == b {
-                        *o = share;
+    filled(x.len(), |out| {
+        per_block(
+            out,
+            &blocks,
+            |&(_, start, end)| (end - start) * features,
+            x.len(),
+            |&(s, start, end), rows| {
+                let best = &extremum[s * features..(s + 1) * features];
+                let share = &share[s * features..(s + 1) * features];
+                let x_rows = x[start * features..end * features].chunks_exact(features);
+                for (out_row, row) in rows.chunks_exact_mut(features).zip(x_rows) {
+                    for (((o, &v), &b), &share) in out_row.iter_mut().zip(row).zip(best).zip(share)
+                    {
+                        o.write(if v == b { share } else { T::ZERO });
                     }
                 }
-            }
-        },
-    );
+            },
+        )
+    })
+}
+
+/// A vector of `len` values, every one written by `fill` (the `[n, F]` outputs: no zeroing
+/// pass over memory that is overwritten anyway).
+fn filled<T: Real>(len: usize, fill: impl FnOnce(&mut [MaybeUninit<T>])) -> Vec<T> {
+    let mut out = Vec::with_capacity(len);
+    fill(&mut out.spare_capacity_mut()[..len]);
+    // SAFETY: every caller's `fill` writes each of the `len` values (the blocks cover every
+    // row of every segment, and each row is written whole).
+    unsafe { out.set_len(len) };
     out
 }
 
@@ -277,20 +365,22 @@ pub(crate) fn extremum_backward<T: Real>(
 pub(crate) fn broadcast<T: Real>(values: &[T], features: usize, offsets: &[usize]) -> Vec<T> {
     let blocks = Blocks::new(offsets);
     let rows = offsets.last().copied().unwrap_or(0);
-    let mut out = vec![T::ZERO; rows * features];
-    per_block(
-        &mut out,
-        &blocks,
-        |&(_, start, end)| (end - start) * features,
-        rows * features,
-        |&(s, _, _), out_rows| {
-            let value = &values[s * features..(s + 1) * features];
-            for out_row in out_rows.chunks_exact_mut(features) {
-                out_row.copy_from_slice(value);
-            }
-        },
-    );
-    out
+    filled(rows * features, |out| {
+        per_block(
+            out,
+            &blocks,
+            |&(_, start, end)| (end - start) * features,
+            rows * features,
+            |&(s, _, _), out_rows| {
+                let value = &values[s * features..(s + 1) * features];
+                for out_row in out_rows.chunks_exact_mut(features) {
+                    for (o, &v) in out_row.iter_mut().zip(value) {
+                        o.write(v);
+                    }
+                }
+            },
+        )
+    })
 }
 
 /// The sort key of a score: NaN ranks first (as `+inf`, PyTorch's descending sort), `-inf`
