@@ -123,8 +123,8 @@ fn combine<T: Real>(
     fold: impl Fn(&mut [T], &[T]),
 ) -> Vec<T> {
     let segments = blocks.first.len() - 1;
-    if blocks.spans.len() == segments {
-        // One block per segment, none empty: the partials are the answer.
+    if blocks.first.windows(2).all(|w| w[1] == w[0] + 1) {
+        // Exactly one block per segment: the partials are the answer.
         return partial;
     }
     let mut out = vec![T::ZERO; segments * features];
