@@ -26,8 +26,14 @@ done
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)"
 bench_dir="${PYG_BENCH:-$root/../shared/bench/pyg}"
 target="${CARGO_TARGET_DIR:-$root/target}"
-work="$(mktemp -d)"
-trap 'rm -rf "$work"' EXIT
+# Raw results (PyG's JSON, our JSON lines, peak RSS in KiB) go to `$KEEP` when set.
+if [[ -n "${KEEP:-}" ]]; then
+    work="$KEEP"
+    mkdir -p "$work"
+else
+    work="$(mktemp -d)"
+    trap 'rm -rf "$work"' EXIT
+fi
 
 if [[ ! -x /usr/bin/time ]]; then
     echo "GNU time (/usr/bin/time) is needed for the peak RSS" >&2
@@ -71,7 +77,8 @@ for s in scales:
         res = json.load(open(os.path.join(work, f"pyg_{s}.json")))
         for op, modes_ms in res["scales"][s]["ops"].items():
             for mode, v in modes_ms.items():
-                pyg[(s, op, mode)] = v["median_ms"]
+                if isinstance(v, dict) and "median_ms" in v:
+                    pyg[(s, op, mode)] = v["median_ms"]
         rss[("pyg", s)] = int(open(os.path.join(work, f"pyg_{s}.rss")).read().split()[-1]) / 1024
 
 cols = [(s, m, label) for s in scales for m, label in modes]
