@@ -4,11 +4,11 @@
 //! on one adapter, which is what a machine without two GPUs (Mesa's lavapipe in CI) offers; on
 //! Flex the two handles are the one CPU device twice.
 
-use burn::tensor::backend::AutodiffBackend;
 use gnn_cli::config::TrainingConfig;
 use gnn_cli::report::FoldReport;
 use gnn_cli::train::{FoldData, FoldOptions, train_fold_with};
 use gnn_core::Graph;
+use gnn_core::segment::SegmentAutodiffBackend;
 use gnn_core::testing::tiny_graphs;
 use gnn_datasets::GraphDataset;
 use gnn_models::{ClassifierConfig, HierarchicalClassifierConfig};
@@ -29,7 +29,7 @@ fn labelled(count: usize) -> GraphDataset {
     GraphDataset::new(graphs).expect("valid dataset")
 }
 
-fn fold_on<B: AutodiffBackend>(devices: Vec<B::Device>) -> FoldReport {
+fn fold_on<B: SegmentAutodiffBackend>(devices: Vec<B::Device>) -> FoldReport {
     let dataset = labelled(40);
     let part = |r: std::ops::Range<usize>| dataset.subset(&r.collect::<Vec<_>>()).expect("subset");
     let data = FoldData {
@@ -63,7 +63,10 @@ fn fold_on<B: AutodiffBackend>(devices: Vec<B::Device>) -> FoldReport {
 
 /// Two devices learn the separable task as one does: the training loss falls, and the selected
 /// model's validation accuracy is as good.
-fn two_devices_train_as_well_as_one<B: AutodiffBackend>(one: B::Device, two: [B::Device; 2]) {
+fn two_devices_train_as_well_as_one<B: SegmentAutodiffBackend>(
+    one: B::Device,
+    two: [B::Device; 2],
+) {
     let single = fold_on::<B>(vec![one]);
     let multi = fold_on::<B>(two.to_vec());
     for report in [&single, &multi] {

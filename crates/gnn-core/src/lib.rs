@@ -3,8 +3,9 @@
 //! - [`Graph`]: one graph on the host, validated when built.
 //! - [`GraphBatch`]: a disjoint union of graphs on a device (PyG's `Batch`), with per-graph node
 //!   and edge counts kept on the host so that no layer reads the device to learn a size.
-//! - [`segment`]: differentiable sums, means, maxima, minima and softmax over the graphs of a
-//!   batch, exact on empty graphs and correct on every backend.
+//! - [`segment`]: differentiable sums, means, maxima, minima, softmax and top-k over the graphs
+//!   of a batch, exact on empty graphs and correct on every backend, as a backend extension
+//!   ([`segment::SegmentBackend`]) with native kernels on the CPU backends.
 //! - [`structure`]: degrees, self loops, GCN normalisation, neighbourhood aggregation.
 //! - [`conv`]: the message passing layers pooling needs (GraphConv, GCNConv, GINConv, SAGEConv).
 //! - [`oversmoothing`]: the over-smoothing gauge (mean pairwise cosine similarity, Dirichlet
@@ -14,6 +15,10 @@
 //!   backend's precision, guards for tensors without elements), each with its removal condition.
 //!
 //! Cargo features (none on by default; the library itself needs no backend):
+//! - `ndarray`, `flex`, `wgpu`, `autodiff`: [`segment::SegmentBackend`] for that backend (native
+//!   kernels on NdArray and Flex, the portable defaults on Wgpu, a hand-written backward for
+//!   `Autodiff<B>`); any other backend gets it with an empty `impl SegmentBackend for MyBackend {}`
+//!   in its own crate;
 //! - `testing`: the `testing` module, backend-generic test macros, a float64 finite-difference
 //!   gradient check and bounded fuzzing (`testing::fuzz`, on proptest) for crates built on this
 //!   one (brings NdArray and Flex);

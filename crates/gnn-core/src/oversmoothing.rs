@@ -23,7 +23,7 @@
 use burn::tensor::{Tensor, TensorData, backend::Backend};
 
 use crate::burn_compat::zeros_if_element_free;
-use crate::segment::{Segments, reshape, segment_sum};
+use crate::segment::{SegmentBackend, Segments, reshape, segment_sum};
 use crate::{GraphBatch, GraphError, Result};
 
 /// The gauges of [`smoothness`] for each graph of a batch.
@@ -79,7 +79,10 @@ impl<B: Backend> Smoothness<B> {
 ///
 /// # Errors
 /// [`GraphError::ShapeMismatch`] when `x` does not have one row per node of `graphs`.
-pub fn smoothness<B: Backend>(x: Tensor<B, 2>, graphs: &GraphBatch<B>) -> Result<Smoothness<B>> {
+pub fn smoothness<B: SegmentBackend>(
+    x: Tensor<B, 2>,
+    graphs: &GraphBatch<B>,
+) -> Result<Smoothness<B>> {
     let [rows, features] = x.dims();
     if rows != graphs.num_nodes() {
         return Err(GraphError::ShapeMismatch {
@@ -165,7 +168,7 @@ mod tests {
         ]
     }
 
-    fn gauges_match_hand_computed_values<B: Backend>(device: &B::Device) {
+    fn gauges_match_hand_computed_values<B: SegmentBackend>(device: &B::Device) {
         let batch = GraphBatch::<B>::from_graphs(&graphs(), device).unwrap();
         let before = host::device_reads();
         let gauge = smoothness(batch.x().clone(), &batch).unwrap();
@@ -193,7 +196,7 @@ mod tests {
         close(host::floats(mean_energy), &[1.0]);
     }
 
-    fn batches_without_graphs_nodes_or_edges<B: Backend>(device: &B::Device) {
+    fn batches_without_graphs_nodes_or_edges<B: SegmentBackend>(device: &B::Device) {
         let none = GraphBatch::<B>::from_graphs(&[], device).unwrap();
         let gauge = smoothness(none.x().clone(), &none).unwrap();
         assert_eq!(gauge.cosine_similarity.dims(), [0]);

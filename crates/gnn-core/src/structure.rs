@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::burn_compat::{reshape, zeros_if_element_free};
 use crate::host;
-use crate::segment::{Segments, scatter_sum, segment_max};
+use crate::segment::{Segments, portable::segment_max, scatter_sum};
 
 /// Sources (row 0) and targets (row 1) of an `edge_index` `[2, E]`, each `[E]`.
 pub fn endpoints<B: Backend>(
@@ -106,8 +106,9 @@ pub enum Aggregation {
 /// `x [N, F] -> [N, F]`.
 ///
 /// `Sum` and `Mean` make no device read. `Max` reads the in-degrees (one read): it sorts the
-/// edges by target and takes [`segment_max`] over them, so its gradient splits among exactly
-/// tied messages as PyG's (and as [`segment_max`] everywhere else).
+/// edges by target and takes the portable [`segment_max`] over them (the message passing layers
+/// are generic over any `Backend`), so its gradient splits among exactly tied messages as PyG's
+/// (and as [`segment_max`] everywhere else).
 pub fn aggregate<B: Backend>(
     x: Tensor<B, 2>,
     edge_index: Tensor<B, 2, Int>,

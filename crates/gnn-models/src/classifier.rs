@@ -12,6 +12,7 @@ use burn::tensor::Tensor;
 use burn::tensor::backend::Backend;
 use gnn_core::GraphBatch;
 use gnn_core::oversmoothing::Smoothness;
+use gnn_core::segment::SegmentBackend;
 
 use crate::error::Result;
 use crate::models::{
@@ -117,7 +118,7 @@ impl ClassifierConfig {
     ///
     /// # Errors
     /// As [`validate`](Self::validate).
-    pub fn init<B: Backend>(&self, device: &B::Device) -> Result<Classifier<B>> {
+    pub fn init<B: SegmentBackend>(&self, device: &B::Device) -> Result<Classifier<B>> {
         Ok(match self {
             ClassifierConfig::Hierarchical(config) => {
                 Classifier::Hierarchical(config.init(device)?)
@@ -164,7 +165,7 @@ pub enum Classifier<B: Backend> {
     MinCut(MinCutClassifier<B>),
 }
 
-impl<B: Backend> Classifier<B> {
+impl<B: SegmentBackend> Classifier<B> {
     /// Classifies a batch of graphs.
     ///
     /// - `graphs`: `x [N, d_input]`, edges `[2, E]`; labels are not used
@@ -325,7 +326,6 @@ impl<B: Backend> From<MinCutClassifier<B>> for Classifier<B> {
 
 #[cfg(test)]
 mod tests {
-    use burn::tensor::backend::Backend;
     use gnn_core::testing::tiny_graphs;
     use gnn_core::{GraphBatch, host};
 
@@ -333,7 +333,7 @@ mod tests {
 
     /// The one type computes what the model it wraps computes, and its configuration reads
     /// back from JSON to the same model kind and sizes.
-    fn wraps_the_model_it_holds<B: Backend>(device: &B::Device) {
+    fn wraps_the_model_it_holds<B: SegmentBackend>(device: &B::Device) {
         let config = ClassifierConfig::from(HierarchicalClassifierConfig::new(3, 4).with_hidden(8));
         assert_eq!(
             (config.d_input(), config.num_classes(), config.kind()),
@@ -363,7 +363,7 @@ mod tests {
 
     /// Every model of sparse blocks gauges each block, on every graph of the batch, and its
     /// log-probabilities are those of `forward`; the dense models gauge nothing.
-    fn gauges_every_block<B: Backend>(device: &B::Device) {
+    fn gauges_every_block<B: SegmentBackend>(device: &B::Device) {
         use crate::models::{
             DiffPoolClassifierConfig, GlobalClassifierConfig, GraclusClassifierConfig,
         };

@@ -25,6 +25,7 @@
 //! ```
 
 use burn::tensor::backend::AutodiffBackend;
+use gnn_core::segment::SegmentBackend;
 
 pub mod fixture;
 mod ops;
@@ -95,7 +96,7 @@ pub type Result<T> = std::result::Result<T, ParityError>;
 ///
 /// # Errors
 /// None at present (a parsed fixture's input is valid); kept for inputs a backend rejects.
-pub fn run_fixture<B: AutodiffBackend>(
+pub fn run_fixture<B: AutodiffBackend + SegmentBackend>(
     fixture: &Fixture,
     tolerance: f64,
     device: &B::Device,

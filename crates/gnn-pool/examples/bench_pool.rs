@@ -18,10 +18,11 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use burn::backend::{Autodiff, Flex, NdArray};
-use burn::tensor::backend::{AutodiffBackend, Backend};
+use burn::tensor::backend::Backend;
 use burn::tensor::{Int, Tensor, TensorData};
 use clap::{Parser, ValueEnum};
 use gnn_core::GraphBatch;
+use gnn_core::segment::{SegmentAutodiffBackend, SegmentBackend};
 use gnn_pool::GlobalPool;
 use gnn_pool::{SagPoolingConfig, Selection, TopKPoolingConfig};
 use rand::rngs::StdRng;
@@ -63,6 +64,9 @@ struct Args {
     /// PyG's results file, to print our time as a ratio of PyG's.
     #[arg(long)]
     pyg: Option<PathBuf>,
+    /// Only these ops (comma-separated names as printed), e.g. for a profile of one.
+    #[arg(long, value_delimiter = ',')]
+    ops: Vec<String>,
     /// Where PyG's exact S inputs are.
     #[arg(long, default_value = "../shared/bench/pyg/inputs")]
     inputs: PathBuf,
@@ -180,7 +184,7 @@ const OPS: [&str; 5] = [
 ];
 
 /// Runs op `name` on `graphs`, returning the output to be summed.
-fn run_op<B: Backend>(
+fn run_op<B: SegmentBackend>(
     name: &str,
     graphs: GraphBatch<B>,
     topk: &gnn_pool::TopKPooling<B>,
@@ -195,7 +199,7 @@ fn run_op<B: Backend>(
     }
 }
 
-fn bench<B: AutodiffBackend>(
+fn bench<B: SegmentAutodiffBackend>(
     args: &Args,
     workload: &Workload,
     scale: &str,
@@ -226,6 +230,9 @@ fn bench<B: AutodiffBackend>(
     let inner_graphs = to_batch::<B::InnerBackend>(workload, &device);
     let mut results = Vec::new();
     for op in OPS {
+        if !args.ops.is_empty() && !args.ops.iter().any(|o| o == op) {
+            continue;
+        }
         let (median, min) = time(repeats, warmup, || {
             let out = run_op(op, inner_graphs.clone(), &topk_inner, &sag_inner);
             drop(out);

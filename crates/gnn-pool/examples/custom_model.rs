@@ -18,6 +18,7 @@ use burn::tensor::activation::relu;
 use burn::tensor::backend::{AutodiffBackend, Backend};
 use burn::tensor::{ElementConversion, Int, Tensor};
 use gnn_core::conv::{GcnConv, GcnConvConfig};
+use gnn_core::segment::SegmentBackend;
 use gnn_core::{Graph, GraphBatch};
 use gnn_pool::readout::{AttentionalAggregation, AttentionalAggregationConfig};
 use gnn_pool::{PoolError, SagPooling, SagPoolingConfig, Selection};
@@ -33,7 +34,7 @@ struct PathOrStar<B: Backend> {
     head: Linear<B>,
 }
 
-impl<B: Backend> PathOrStar<B> {
+impl<B: SegmentBackend> PathOrStar<B> {
     fn new(device: &B::Device) -> Result<Self, PoolError> {
         Ok(Self {
             conv: GcnConvConfig::new(1, 16).init(device),
@@ -69,7 +70,10 @@ fn star(n: usize) -> Graph {
         .with_label(1)
 }
 
-fn accuracy<B: AutodiffBackend>(model: &PathOrStar<B>, batch: &GraphBatch<B>) -> f64 {
+fn accuracy<B: AutodiffBackend + SegmentBackend>(
+    model: &PathOrStar<B>,
+    batch: &GraphBatch<B>,
+) -> f64 {
     let logits = model.forward(batch.clone());
     let predicted: Tensor<B, 1, Int> = logits.argmax(1).reshape([batch.num_graphs()]);
     let labels = batch.y().expect("labelled").clone();

@@ -1,6 +1,6 @@
 //! Cluster pooling: every cluster of nodes becomes one supernode (PyG's `avg_pool`, `max_pool`).
 
-use burn::tensor::backend::Backend;
+use gnn_core::segment::SegmentBackend;
 use gnn_core::{GraphBatch, GraphBatchParts, Segments, host};
 
 use crate::connect::coarsen_edges;
@@ -15,7 +15,7 @@ use crate::select::Clustering;
 /// - returns `x [C, F]`, edges `[2, E']` sorted by (source, target), graph labels unchanged
 ///
 /// Device reads: one (the edges).
-pub fn cluster_pool<B: Backend>(
+pub fn cluster_pool<B: SegmentBackend>(
     graphs: GraphBatch<B>,
     clustering: &Clustering,
     reduce: ClusterReduce,
@@ -45,12 +45,18 @@ pub fn cluster_pool<B: Backend>(
 }
 
 /// PyG's `avg_pool`: mean of each cluster's features, self loops dropped.
-pub fn avg_pool<B: Backend>(graphs: GraphBatch<B>, clustering: &Clustering) -> GraphBatch<B> {
+pub fn avg_pool<B: SegmentBackend>(
+    graphs: GraphBatch<B>,
+    clustering: &Clustering,
+) -> GraphBatch<B> {
     cluster_pool(graphs, clustering, ClusterReduce::Mean, false)
 }
 
 /// PyG's `max_pool`: feature-wise maximum of each cluster, self loops dropped.
-pub fn max_pool<B: Backend>(graphs: GraphBatch<B>, clustering: &Clustering) -> GraphBatch<B> {
+pub fn max_pool<B: SegmentBackend>(
+    graphs: GraphBatch<B>,
+    clustering: &Clustering,
+) -> GraphBatch<B> {
     cluster_pool(graphs, clustering, ClusterReduce::Max, false)
 }
 
@@ -85,7 +91,7 @@ mod tests {
         GraphBatch::from_graphs(&[cycle, empty, pair], device).unwrap()
     }
 
-    fn merges_clusters_into_supernodes<B: Backend>(device: &B::Device) {
+    fn merges_clusters_into_supernodes<B: SegmentBackend>(device: &B::Device) {
         let graphs = batch::<B>(device);
         // Clusters {0,1}, {2,3} in the cycle, {4}, {5} in the pair; ids arbitrary but ascending.
         let clustering = Clustering::from_ids(&[3, 3, 8, 8, 10, 12], &graphs).unwrap();
@@ -110,7 +116,7 @@ mod tests {
         assert_eq!(with_loops.num_edges(), 5);
     }
 
-    fn merges_duplicate_edges<B: Backend>(device: &B::Device) {
+    fn merges_duplicate_edges<B: SegmentBackend>(device: &B::Device) {
         let graphs = batch::<B>(device);
         // {0}, {1,2,3}: edges 0->1 and 3->0 join the two clusters in both directions.
         let clustering = Clustering::from_ids(&[0, 1, 1, 1, 2, 3], &graphs).unwrap();

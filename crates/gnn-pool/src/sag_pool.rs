@@ -6,6 +6,7 @@ use burn::tensor::backend::Backend;
 use gnn_core::GraphBatch;
 use gnn_core::burn_compat::reshape;
 use gnn_core::conv::{Conv, ConvConfig, ConvKind};
+use gnn_core::segment::SegmentBackend;
 
 use crate::error::{PoolError, Result, assert_width};
 use crate::pooled::{Pooled, pool_kept_nodes};
@@ -88,7 +89,7 @@ impl SagPoolingConfig {
     }
 }
 
-impl<B: Backend> SagPooling<B> {
+impl<B: SegmentBackend> SagPooling<B> {
     /// Pools a batch.
     ///
     /// - `graphs`: `x [N, d_input]`, edges `[2, E]`, optional edge weights (used by the scorer)
@@ -141,7 +142,7 @@ mod tests {
         GraphBatch::from_graphs(&[g0, g1], device).unwrap()
     }
 
-    fn pools_with_every_scorer<B: Backend>(device: &B::Device) {
+    fn pools_with_every_scorer<B: SegmentBackend>(device: &B::Device) {
         for scorer in [
             ConvKind::Graph,
             ConvKind::Gcn,
@@ -167,7 +168,7 @@ mod tests {
         }
     }
 
-    fn edge_weights_reach_the_scorer<B: Backend>(device: &B::Device) {
+    fn edge_weights_reach_the_scorer<B: SegmentBackend>(device: &B::Device) {
         let pool = SagPoolingConfig::new(3, Selection::Count(3))
             .with_scorer(ConvKind::Gcn)
             .init::<B>(device)
@@ -181,7 +182,7 @@ mod tests {
         );
     }
 
-    fn rejects_bad_configuration_and_input<B: Backend>(device: &B::Device) {
+    fn rejects_bad_configuration_and_input<B: SegmentBackend>(device: &B::Device) {
         assert_eq!(
             SagPoolingConfig::new(3, Selection::Ratio(2.0))
                 .init::<B>(device)

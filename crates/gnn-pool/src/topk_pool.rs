@@ -4,6 +4,7 @@ use burn::config::Config;
 use burn::module::Module;
 use burn::tensor::{Tensor, backend::Backend};
 use gnn_core::GraphBatch;
+use gnn_core::segment::SegmentBackend;
 
 use crate::error::{PoolError, Result, assert_width};
 use crate::pooled::{Pooled, pool_kept_nodes};
@@ -60,7 +61,7 @@ impl TopKPoolingConfig {
     }
 }
 
-impl<B: Backend> TopKPooling<B> {
+impl<B: SegmentBackend> TopKPooling<B> {
     /// Pools a batch.
     ///
     /// - `graphs`: `x [N, d_input]`, edges `[2, E]` (edge features and weights follow their edges)
@@ -109,7 +110,7 @@ mod tests {
     use super::*;
 
     /// Graph 0: path of 4 nodes; graph 1: empty; graph 2: one node; graph 3: 3 nodes, no edge.
-    fn mixed_batch<B: Backend>(device: &B::Device) -> GraphBatch<B> {
+    fn mixed_batch<B: SegmentBackend>(device: &B::Device) -> GraphBatch<B> {
         let x = |n: usize, shift: f32| {
             (0..n * 2)
                 .map(|i| ((i as f32 + shift) * 0.71).sin())
@@ -149,7 +150,7 @@ mod tests {
             .collect()
     }
 
-    fn keeps_best_nodes_per_graph<B: Backend>(device: &B::Device) {
+    fn keeps_best_nodes_per_graph<B: SegmentBackend>(device: &B::Device) {
         let graphs = mixed_batch::<B>(device);
         let scores = host_scores(&graphs);
         for (selection, kept) in [
@@ -190,7 +191,7 @@ mod tests {
         }
     }
 
-    fn edges_follow_the_kept_nodes<B: Backend>(device: &B::Device) {
+    fn edges_follow_the_kept_nodes<B: SegmentBackend>(device: &B::Device) {
         let graphs = mixed_batch::<B>(device);
         let out = layer::<B>(Selection::Count(3), device).forward(graphs.clone());
         let perm: Vec<i64> = host::ints(out.perm.clone());
@@ -207,7 +208,7 @@ mod tests {
         assert_eq!(out.graphs.edge_counts(), &[expected.len(), 0, 0, 0]);
     }
 
-    fn min_score_keeps_the_best_of_every_graph<B: Backend>(device: &B::Device) {
+    fn min_score_keeps_the_best_of_every_graph<B: SegmentBackend>(device: &B::Device) {
         let graphs = mixed_batch::<B>(device);
         let out = layer::<B>(Selection::MinScore(0.9), device).forward(graphs.clone());
         // With a threshold above every softmax score, only each graph's best node survives.
@@ -225,7 +226,7 @@ mod tests {
         );
     }
 
-    fn device_reads_are_only_the_data_dependent_ones<B: Backend>(device: &B::Device) {
+    fn device_reads_are_only_the_data_dependent_ones<B: SegmentBackend>(device: &B::Device) {
         let graphs = mixed_batch::<B>(device);
         let pool = layer::<B>(Selection::Ratio(0.5), device);
         let before = host::device_reads();
@@ -249,7 +250,7 @@ mod tests {
         );
     }
 
-    fn ties_go_to_the_lower_node_id<B: Backend>(device: &B::Device) {
+    fn ties_go_to_the_lower_node_id<B: SegmentBackend>(device: &B::Device) {
         // Six nodes in two graphs with pairwise equal scores.
         let rows = [
             [1.0f32, 0.0],
@@ -283,7 +284,7 @@ mod tests {
         assert_eq!(host::ints(out.perm), vec![0, 1, 2, 4, 5]);
     }
 
-    fn nan_and_infinite_scores_never_select_padding<B: Backend>(device: &B::Device) {
+    fn nan_and_infinite_scores_never_select_padding<B: SegmentBackend>(device: &B::Device) {
         // Graphs of 3 and 2 nodes: the dense layout pads graph 1 with one -inf slot.
         let segments = gnn_core::Segments::<B>::from_counts(vec![3, 2], device);
         let score = Tensor::<B, 1>::from_data(
@@ -312,7 +313,7 @@ mod tests {
         assert_eq!(host::ints(out.perm), vec![0, 1, 4, 5, 6]);
     }
 
-    fn wrong_width_panics<B: Backend>(device: &B::Device) {
+    fn wrong_width_panics<B: SegmentBackend>(device: &B::Device) {
         let graphs = mixed_batch::<B>(device);
         let pool = TopKPoolingConfig::new(3, Selection::Ratio(0.5))
             .init::<B>(device)
@@ -323,7 +324,7 @@ mod tests {
         );
     }
 
-    fn invalid_configurations_are_rejected<B: Backend>(device: &B::Device) {
+    fn invalid_configurations_are_rejected<B: SegmentBackend>(device: &B::Device) {
         for (selection, error) in [
             (Selection::Ratio(0.0), PoolError::InvalidRatio(0.0)),
             (Selection::Ratio(1.5), PoolError::InvalidRatio(1.5)),

@@ -2,7 +2,7 @@
 //! dataset.
 
 use burn::backend::{Flex, NdArray};
-use burn::tensor::backend::Backend;
+use gnn_core::segment::SegmentBackend;
 use gnn_datasets::GraphDataset;
 
 use super::{CommandError, load_dataset};
@@ -32,7 +32,7 @@ pub fn execute(args: &EvalArgs) -> Result<(), CommandError> {
     }
 }
 
-fn eval_on<B: Backend>(
+fn eval_on<B: SegmentBackend>(
     args: &EvalArgs,
     name: &str,
     dataset: &GraphDataset,

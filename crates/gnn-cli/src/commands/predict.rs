@@ -6,7 +6,7 @@ use std::io::Write;
 use std::path::Path;
 
 use burn::backend::{Flex, NdArray};
-use burn::tensor::backend::Backend;
+use gnn_core::segment::SegmentBackend;
 use gnn_core::{Graph, GraphBatch, host};
 use gnn_models::Classifier;
 use serde::Serialize;
@@ -107,7 +107,7 @@ pub fn write_csv(out: &mut impl Write, predictions: &[Prediction]) -> std::io::R
     Ok(())
 }
 
-fn predict_on<B: Backend>(
+fn predict_on<B: SegmentBackend>(
     args: &PredictArgs,
     graphs: &[Graph],
     num_classes: usize,
@@ -151,7 +151,7 @@ fn predict_wgpu(
 /// [`TrainError::FeatureWidth`] when the graphs' width is not the model's input width,
 /// [`TrainError::TooManyClasses`], or [`TrainError::Graph`] for graphs that cannot be batched
 /// together (different widths).
-pub fn predict<B: Backend>(
+pub fn predict<B: SegmentBackend>(
     model: &Classifier<B>,
     graphs: &[Graph],
     num_classes: usize,
@@ -196,7 +196,6 @@ pub fn predict<B: Backend>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use burn::tensor::backend::Backend;
     use gnn_core::testing::tiny_graphs;
     use gnn_models::{ClassifierConfig, GlobalClassifierConfig};
 
@@ -217,7 +216,7 @@ mod tests {
             .collect()
     }
 
-    fn predicts_probabilities_for_unlabelled_graphs<B: Backend>(device: &B::Device) {
+    fn predicts_probabilities_for_unlabelled_graphs<B: SegmentBackend>(device: &B::Device) {
         let config = ClassifierConfig::from(GlobalClassifierConfig::new(3, 4).with_hidden(8));
         let model = config.init::<B>(device).expect("valid");
         let graphs = unlabelled(7);

@@ -13,6 +13,7 @@ use burn::record::{
     Recorder as BurnRecorder, RecorderError,
 };
 use burn::tensor::backend::{AutodiffBackend, Backend};
+use gnn_core::segment::SegmentBackend;
 use gnn_models::{Classifier, ClassifierConfig};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -71,7 +72,7 @@ pub const MODEL_STEM: &str = "model";
 ///
 /// # Errors
 /// [`TrainError::Checkpoint`] or [`TrainError::Io`].
-pub fn save_model<B: Backend>(
+pub fn save_model<B: SegmentBackend>(
     model: Classifier<B>,
     config: &ClassifierConfig,
     dir: &Path,
@@ -92,7 +93,7 @@ pub fn save_model<B: Backend>(
 /// # Errors
 /// [`TrainError::Io`] / [`TrainError::Checkpoint`] for missing or malformed files,
 /// [`TrainError::Model`] for an invalid configuration.
-pub fn load_model<B: Backend>(
+pub fn load_model<B: SegmentBackend>(
     dir: &Path,
     device: &B::Device,
 ) -> Result<(Classifier<B>, ClassifierConfig), TrainError> {
@@ -120,7 +121,7 @@ pub fn load_model<B: Backend>(
 /// whose epoch had the lowest validation loss in `history` (ties: the earlier epoch; a NaN loss
 /// counts as the highest), and returns it with its epoch. Falls back to `last` (the final
 /// weights) and the last epoch when none can be read.
-pub fn select_checkpoint<B: Backend>(
+pub fn select_checkpoint<B: SegmentBackend>(
     last: Classifier<B>,
     config: &ClassifierConfig,
     history: &[EpochRecord],
@@ -230,12 +231,14 @@ mod tests {
         }
     }
 
-    fn outputs<B: Backend>(model: &Classifier<B>, device: &B::Device) -> Vec<f64> {
+    fn outputs<B: SegmentBackend>(model: &Classifier<B>, device: &B::Device) -> Vec<f64> {
         let batch = GraphBatch::<B>::from_graphs(&tiny_graphs(4), device).expect("batch");
         host::floats(model.forward(batch))
     }
 
-    fn saved_models_reload_and_the_lowest_loss_checkpoint_wins<B: Backend>(device: &B::Device) {
+    fn saved_models_reload_and_the_lowest_loss_checkpoint_wins<B: SegmentBackend>(
+        device: &B::Device,
+    ) {
         let config = ClassifierConfig::from(HierarchicalClassifierConfig::new(3, 2).with_hidden(4));
         let dir = tempfile::tempdir().expect("temp dir");
         let a = config.init::<B>(device).expect("model");

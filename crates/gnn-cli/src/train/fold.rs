@@ -11,10 +11,11 @@ use burn::data::dataloader::DataLoaderBuilder;
 use burn::optim::AdamConfig;
 use burn::optim::decay::WeightDecayConfig;
 use burn::optim::grad_clipping::GradientClippingConfig;
-use burn::tensor::backend::{AutodiffBackend, Backend};
+use burn::tensor::backend::AutodiffBackend;
 use burn::train::logger::InMemoryMetricLogger;
 use burn::train::metric::{AccuracyMetric, LossMetric};
 use burn::train::{ExecutionStrategy, Interrupter, Learner, MultiDeviceOptim, SupervisedTraining};
+use gnn_core::segment::{SegmentAutodiffBackend, SegmentBackend};
 use gnn_core::{Graph, GraphBatch, host};
 use gnn_datasets::{GraphBatcher, GraphDataset};
 use gnn_models::train::{Gauge, ShardedGraphBatcher, StepMetric, classification_step};
@@ -64,7 +65,7 @@ fn check_fit(d_input: usize, num_classes: usize, dataset: &GraphDataset) -> Resu
 ///
 /// # Errors
 /// Those of [`check_data`].
-pub fn evaluate<B: Backend>(
+pub fn evaluate<B: SegmentBackend>(
     model: &Classifier<B>,
     dataset: &GraphDataset,
     batch_size: usize,
@@ -155,7 +156,7 @@ impl<B: AutodiffBackend> FoldOptions<B> {
 ///
 /// # Errors
 /// Those of [`train_fold_with`].
-pub fn train_fold<B: AutodiffBackend>(
+pub fn train_fold<B: SegmentAutodiffBackend>(
     model_config: &ClassifierConfig,
     training: &TrainingConfig,
     data: FoldData,
@@ -186,7 +187,7 @@ pub fn train_fold<B: AutodiffBackend>(
 /// ([`TrainError::EmptySplit`]), unusable settings ([`TrainError::Settings`]), an invalid model
 /// configuration, a file that cannot be written, an unreadable state or checkpoint on resume,
 /// or [`TrainError::Interrupted`] when `options.interrupter` stopped training.
-pub fn train_fold_with<B: AutodiffBackend>(
+pub fn train_fold_with<B: SegmentAutodiffBackend>(
     model_config: &ClassifierConfig,
     training: &TrainingConfig,
     data: FoldData,
@@ -423,7 +424,7 @@ mod tests {
     }
 
     /// Every model kind trains through the same loop, saves and reloads.
-    fn a_short_training_run_lowers_the_loss<B: AutodiffBackend>(device: &B::Device) {
+    fn a_short_training_run_lowers_the_loss<B: SegmentAutodiffBackend>(device: &B::Device) {
         for config in [
             ClassifierConfig::from(HierarchicalClassifierConfig::new(3, 2).with_hidden(8)),
             GlobalClassifierConfig::new(3, 2).with_hidden(8).into(),
@@ -439,7 +440,10 @@ mod tests {
         }
     }
 
-    fn trains_saves_and_reloads<B: AutodiffBackend>(config: &ClassifierConfig, device: &B::Device) {
+    fn trains_saves_and_reloads<B: SegmentAutodiffBackend>(
+        config: &ClassifierConfig,
+        device: &B::Device,
+    ) {
         let dataset = labelled(24);
         let dir = tempfile::tempdir().expect("temp dir");
         // Two threads: batches cut into shards trained in parallel (DiffPool's into one).
@@ -522,7 +526,7 @@ mod tests {
         assert_eq!((test.graphs, test.accuracy), (4, report.test_accuracy));
     }
 
-    fn rejects_data_that_does_not_fit<B: AutodiffBackend>(device: &B::Device) {
+    fn rejects_data_that_does_not_fit<B: SegmentAutodiffBackend>(device: &B::Device) {
         let dataset = labelled(6);
         let wide = ClassifierConfig::from(HierarchicalClassifierConfig::new(5, 2));
         assert!(matches!(

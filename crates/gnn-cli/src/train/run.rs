@@ -6,8 +6,8 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use burn::tensor::backend::AutodiffBackend;
 use burn::train::Interrupter;
+use gnn_core::segment::SegmentAutodiffBackend;
 use gnn_datasets::{Fold, GraphDataset};
 use gnn_models::ClassifierConfig;
 
@@ -69,7 +69,7 @@ pub struct RunSpec {
 ///
 /// # Errors
 /// Those of [`run_on`].
-pub fn run<B: AutodiffBackend>(
+pub fn run<B: SegmentAutodiffBackend>(
     spec: &RunSpec,
     device: &B::Device,
 ) -> Result<RunReport, TrainError> {
@@ -85,7 +85,7 @@ pub fn run<B: AutodiffBackend>(
 /// [`TrainError::Resume`] when `out` holds no interrupted run and
 /// [`TrainError::AlreadyFinished`] when its run is complete. When interrupted,
 /// [`TrainError::Interrupted`] after writing `metrics.json` with the finished folds.
-pub fn run_on<B: AutodiffBackend>(
+pub fn run_on<B: SegmentAutodiffBackend>(
     spec: &RunSpec,
     devices: &[B::Device],
 ) -> Result<RunReport, TrainError> {

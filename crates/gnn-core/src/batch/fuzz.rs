@@ -2,13 +2,13 @@
 //! range, unsorted, gappy batch vectors; edges across graphs or out of graph order) give either
 //! a consistent batch or a typed [`GraphError`](crate::GraphError), never a panic.
 
-use burn::tensor::{Int, Tensor, TensorData, backend::Backend};
+use burn::tensor::{Int, Tensor, TensorData};
 use proptest::prelude::*;
 
 use super::GraphBatch;
 use crate::graph::Graph;
 use crate::host;
-use crate::segment::{segment_max, segment_sum};
+use crate::segment::{SegmentBackend, segment_max, segment_sum};
 use crate::testing::{Outcome, fuzz};
 
 /// One change that may make valid raw tensors invalid.
@@ -178,7 +178,7 @@ fn expected_counts(ids: &[i64]) -> Option<Vec<usize>> {
     Some(counts)
 }
 
-fn check<B: Backend>(raw: RawBatch, device: &B::Device) -> Result<Outcome, TestCaseError> {
+fn check<B: SegmentBackend>(raw: RawBatch, device: &B::Device) -> Result<Outcome, TestCaseError> {
     let x_values: Vec<f32> = (0..raw.rows * raw.features)
         .map(|i| (i % 7) as f32 - 3.0)
         .collect();
@@ -244,7 +244,7 @@ fn check<B: Backend>(raw: RawBatch, device: &B::Device) -> Result<Outcome, TestC
     Ok(Outcome::Accepted)
 }
 
-fn fuzz_from_tensors<B: Backend>(device: &B::Device) {
+fn fuzz_from_tensors<B: SegmentBackend>(device: &B::Device) {
     let device = device.clone();
     fuzz(
         &format!("GraphBatch::from_tensors on {}", B::name(&device)),

@@ -2,11 +2,13 @@
 
 use burn::tensor::{Tensor, backend::Backend};
 
-use super::{Segments, segment_sum};
+use super::Segments;
+use super::reduce::segment_sum;
 use crate::burn_compat::{reshape, zeros_if_element_free};
 use crate::host;
 
-/// Feature-wise maximum of each segment, 0 for an empty segment: `[n, F] -> [num_segments, F]`.
+/// Feature-wise maximum of each segment, 0 for an empty segment: `[n, F] -> [num_segments, F]`
+/// (portable formulation).
 ///
 /// The gradient goes to the maximal row of each (segment, feature), split evenly among exactly
 /// tied rows, as PyG's `scatter_reduce(amax)`. The maximum itself is found without gradient,
@@ -120,7 +122,8 @@ fn fold_slots<B: Backend>(x: Tensor<B, 2>, counts: &[usize], width: usize) -> Te
     reshape(max, [groups, features])
 }
 
-/// Feature-wise minimum of each segment, 0 for an empty segment: `[n, F] -> [num_segments, F]`.
+/// Feature-wise minimum of each segment, 0 for an empty segment: `[n, F] -> [num_segments, F]`
+/// (portable formulation: the maximum of `-x`).
 pub fn segment_min<B: Backend>(x: Tensor<B, 2>, segments: &Segments<B>) -> Tensor<B, 2> {
     let [rows, features] = x.dims();
     if let Some(zeros) =
@@ -129,4 +132,32 @@ pub fn segment_min<B: Backend>(x: Tensor<B, 2>, segments: &Segments<B>) -> Tenso
         return zeros;
     }
     segment_max(x.neg(), segments).neg()
+}
+
+/// The gradient of a segment maximum or minimum (portable formulation): `grad [num_segments, F]`
+/// goes to the rows of `x [n, F]` equal to their segment's `extremum [num_segments, F]`, split
+/// evenly among exact ties (PyG's `scatter_reduce(amax)`); `[n, F]`.
+pub fn segment_extremum_backward<B: Backend>(
+    x: Tensor<B, 2>,
+    extremum: Tensor<B, 2>,
+    grad: Tensor<B, 2>,
+    segments: &Segments<B>,
+) -> Tensor<B, 2> {
+    let [rows, features] = x.dims();
+    let num_segments = segments.num_segments();
+    if let Some(zeros) = zeros_if_element_free(&[num_segments], [rows, features], &x.device()) {
+        return zeros;
+    }
+    let device = x.device();
+    let not_extremum = x.not_equal(extremum.select(0, segments.ids.clone()));
+    let counts = segments
+        .counts
+        .iter()
+        .map(|&c| c as f32)
+        .collect::<Vec<_>>();
+    let counts = reshape(host::float_tensor::<B>(&counts, &device), [num_segments, 1]);
+    let ties = (counts - segment_sum(not_extremum.clone().float(), segments)).clamp_min(1.0);
+    (grad / ties)
+        .select(0, segments.ids.clone())
+        .mask_fill(not_extremum, 0.0)
 }

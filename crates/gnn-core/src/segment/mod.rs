@@ -5,29 +5,149 @@
 //! segment reduces to 0 and passes gradient 0, and trailing empty segments are kept (the number
 //! of segments comes from the counts, never from `max(batch) + 1`).
 //!
-//! Burn 0.21 implements only `IndexingUpdateOp::Add` for `select_assign`/`scatter`, and the
-//! backward of `scatter_nd(.., Max)` is wrong with repeated indices (its forward is wrong on Wgpu
-//! too). So [`segment_max`] finds the maxima by folding padded pieces of the segments with
-//! elementwise maxima and differentiates through a masked segment sum, which is correct on every
-//! backend and splits the gradient among ties as PyG does.
+//! Every reduction is an operation of [`SegmentBackend`], a backend extension: the free
+//! functions here guard empty inputs and dispatch to the backend, whose default method is the
+//! portable tensor formulation in [`portable`] and whose override (NdArray, Flex) is a native
+//! kernel looping over each segment's rows, with no padding. `Autodiff` runs the inner backend's
+//! kernel forward and a hand-written backward. Maxima and minima give their gradient to the
+//! extremal rows, split evenly among exact ties as PyG's.
+//!
+//! The portable formulation works around Burn 0.21: it implements only `IndexingUpdateOp::Add`
+//! for `select_assign`/`scatter`, and the backward of `scatter_nd(.., Max)` is wrong with
+//! repeated indices (its forward is wrong on Wgpu too). So [`portable::segment_max`] finds the
+//! maxima by folding padded pieces of the segments with elementwise maxima and differentiates
+//! through a masked segment sum.
 //!
 //! The code follows the data flow: [`Segments`] (this file) describes the rows of each segment,
 //! `reduce` sums, averages and normalises over them, `max` takes their maxima and minima, and
-//! `dense` pads them into a `[num_segments, width, F]` batch.
+//! `dense` pads them into a `[num_segments, width, F]` batch, `topk` selects the best rows of
+//! each, `backend` declares [`SegmentBackend`], `kernels` holds the CPU kernels and `cpu`,
+//! `autodiff` and `cube` implement the trait for each backend.
 
+#[cfg(feature = "autodiff")]
+mod autodiff;
+mod backend;
+#[cfg(any(feature = "ndarray", feature = "flex"))]
+mod cpu;
+#[cfg(feature = "wgpu")]
+mod cube;
 mod dense;
+#[cfg(any(feature = "ndarray", feature = "flex"))]
+mod kernels;
 mod max;
 mod reduce;
+mod topk;
 
 use burn::tensor::{Int, Tensor, backend::Backend};
 
+use crate::burn_compat::zeros_if_element_free;
 use crate::error::{GraphError, Result};
 use crate::host;
 
 pub use crate::burn_compat::reshape;
+pub use backend::{SegmentAutodiffBackend, SegmentBackend};
 pub use dense::{DenseLayout, to_dense_batch};
-pub use max::{segment_max, segment_min};
-pub use reduce::{scatter_sum, segment_mean, segment_softmax, segment_sum};
+pub use reduce::{scatter_sum, segment_softmax};
+
+/// The portable formulations of the segment operations: plain Burn tensor operations, correct on
+/// every backend and differentiable through any autodiff wrapper. They are the defaults of
+/// [`SegmentBackend`] and the reference the native kernels are tested against.
+pub mod portable {
+    pub use super::max::{segment_extremum_backward, segment_max, segment_min};
+    pub use super::reduce::{segment_broadcast, segment_mean, segment_sum};
+    pub use super::topk::segment_top_k;
+}
+
+/// Sum of the rows of each segment: `[n, F] -> [num_segments, F]`.
+pub fn segment_sum<B: SegmentBackend>(x: Tensor<B, 2>, segments: &Segments<B>) -> Tensor<B, 2> {
+    let [rows, features] = x.dims();
+    match zeros_if_element_free(&[rows], [segments.num_segments(), features], &x.device()) {
+        Some(zeros) => zeros,
+        None => B::segment_sum(x, segments),
+    }
+}
+
+/// Mean of the rows of each segment, 0 for an empty segment: `[n, F] -> [num_segments, F]`.
+pub fn segment_mean<B: SegmentBackend>(x: Tensor<B, 2>, segments: &Segments<B>) -> Tensor<B, 2> {
+    let [rows, features] = x.dims();
+    match zeros_if_element_free(&[rows], [segments.num_segments(), features], &x.device()) {
+        Some(zeros) => zeros,
+        None => B::segment_mean(x, segments),
+    }
+}
+
+/// Feature-wise maximum of each segment, 0 for an empty segment: `[n, F] -> [num_segments, F]`.
+///
+/// The gradient goes to the maximal row of each (segment, feature), split evenly among exactly
+/// tied rows, as PyG's `scatter_reduce(amax)`. A NaN in a segment makes its maximum NaN on the
+/// native kernels (as PyTorch); the portable formulation's NaN handling is the backend's.
+pub fn segment_max<B: SegmentBackend>(x: Tensor<B, 2>, segments: &Segments<B>) -> Tensor<B, 2> {
+    let [rows, features] = x.dims();
+    match zeros_if_element_free(&[rows], [segments.num_segments(), features], &x.device()) {
+        Some(zeros) => zeros,
+        None => B::segment_max(x, segments),
+    }
+}
+
+/// Feature-wise minimum of each segment, 0 for an empty segment: `[n, F] -> [num_segments, F]`,
+/// with the gradient of [`segment_max`].
+pub fn segment_min<B: SegmentBackend>(x: Tensor<B, 2>, segments: &Segments<B>) -> Tensor<B, 2> {
+    let [rows, features] = x.dims();
+    match zeros_if_element_free(&[rows], [segments.num_segments(), features], &x.device()) {
+        Some(zeros) => zeros,
+        None => B::segment_min(x, segments),
+    }
+}
+
+/// Every row takes its segment's row of `values`: `[num_segments, F] -> [n, F]`; the gradient
+/// is the segment sum.
+pub fn segment_broadcast<B: SegmentBackend>(
+    values: Tensor<B, 2>,
+    segments: &Segments<B>,
+) -> Tensor<B, 2> {
+    let features = values.dims()[1];
+    match zeros_if_element_free(
+        &[segments.num_segments()],
+        [segments.num_rows(), features],
+        &values.device(),
+    ) {
+        Some(zeros) => zeros,
+        None => B::segment_broadcast(values, segments),
+    }
+}
+
+/// The first `kept[s]` rows of each segment `s` by `score [n]` descending, exact ties by
+/// ascending row, NaN first (PyTorch's descending sort), grouped by segment in ascending order:
+/// the selected row ids `[Σ kept]`. Device reads: none.
+///
+/// # Panics
+/// When `kept` does not have one entry per segment or asks a segment for more rows than it has
+/// (no invalid index reaches a kernel).
+#[track_caller]
+pub fn segment_top_k<B: SegmentBackend>(
+    score: Tensor<B, 1>,
+    segments: &Segments<B>,
+    kept: &[usize],
+) -> Tensor<B, 1, Int> {
+    assert_eq!(
+        kept.len(),
+        segments.num_segments(),
+        "segment_top_k: one count per segment"
+    );
+    assert!(
+        kept.iter().zip(segments.counts()).all(|(k, n)| k <= n),
+        "segment_top_k: a segment cannot keep more rows than it has"
+    );
+    assert_eq!(
+        score.dims()[0],
+        segments.num_rows(),
+        "segment_top_k: one score per row"
+    );
+    if kept.iter().all(|&k| k == 0) {
+        return Tensor::zeros([0], &score.device());
+    }
+    B::segment_top_k(score, segments, kept)
+}
 
 /// Rows `0..n` split into consecutive segments (graphs), with the segment id of every row on the
 /// device and the segment sizes on the host.
@@ -159,5 +279,7 @@ pub(crate) fn counts_from_batch_vector(
     Ok(counts)
 }
 
+#[cfg(test)]
+mod native_tests;
 #[cfg(test)]
 mod tests;

@@ -2,7 +2,7 @@
 
 use burn::tensor::{IndexingUpdateOp, Int, Tensor, TensorData, backend::Backend};
 
-use super::{Segments, segment_max};
+use super::{SegmentBackend, Segments};
 use crate::burn_compat::{is_element_free, reshape, zeros_if_element_free};
 
 fn segment_sum_into<B: Backend>(
@@ -18,12 +18,14 @@ fn segment_sum_into<B: Backend>(
     Tensor::zeros([num_segments, features], &device).select_assign(0, ids, x, IndexingUpdateOp::Add)
 }
 
-/// Sum of the rows of each segment: `[n, F] -> [num_segments, F]`.
+/// Sum of the rows of each segment: `[n, F] -> [num_segments, F]` (portable formulation: one
+/// `select_assign(.., Add)`).
 pub fn segment_sum<B: Backend>(x: Tensor<B, 2>, segments: &Segments<B>) -> Tensor<B, 2> {
     segment_sum_into(x, segments.ids.clone(), segments.num_segments())
 }
 
-/// Mean of the rows of each segment, 0 for an empty segment: `[n, F] -> [num_segments, F]`.
+/// Mean of the rows of each segment, 0 for an empty segment: `[n, F] -> [num_segments, F]`
+/// (portable formulation: the segment sum divided by the counts).
 pub fn segment_mean<B: Backend>(x: Tensor<B, 2>, segments: &Segments<B>) -> Tensor<B, 2> {
     let features = x.dims()[1];
     if let Some(zeros) =
@@ -45,13 +47,13 @@ pub fn segment_mean<B: Backend>(x: Tensor<B, 2>, segments: &Segments<B>) -> Tens
 ///
 /// As PyG's `softmax`: `exp(x - max) / (Σ exp(x - max) + 1e-16)`, the maximum taken per segment
 /// and not differentiated (it cancels out).
-pub fn segment_softmax<B: Backend>(x: Tensor<B, 2>, segments: &Segments<B>) -> Tensor<B, 2> {
+pub fn segment_softmax<B: SegmentBackend>(x: Tensor<B, 2>, segments: &Segments<B>) -> Tensor<B, 2> {
     if is_element_free(&x.dims()) {
         return x;
     }
-    let max = segment_max(x.clone().detach(), segments).select(0, segments.ids.clone());
+    let max = super::segment_broadcast(super::segment_max(x.clone().detach(), segments), segments);
     let exp = (x - max).exp();
-    let sum = segment_sum(exp.clone(), segments).select(0, segments.ids.clone());
+    let sum = super::segment_broadcast(super::segment_sum(exp.clone(), segments), segments);
     exp / (sum + 1e-16)
 }
 
@@ -63,4 +65,16 @@ pub fn scatter_sum<B: Backend>(
     num_groups: usize,
 ) -> Tensor<B, 2> {
     segment_sum_into(x, index, num_groups)
+}
+
+/// Every row takes its segment's row of `values`: `[num_segments, F] -> [n, F]` (portable
+/// formulation: one `select` by the segment ids).
+pub fn segment_broadcast<B: Backend>(values: Tensor<B, 2>, segments: &Segments<B>) -> Tensor<B, 2> {
+    let features = values.dims()[1];
+    if let Some(zeros) =
+        zeros_if_element_free(&[], [segments.num_rows(), features], &values.device())
+    {
+        return zeros;
+    }
+    values.select(0, segments.ids.clone())
 }

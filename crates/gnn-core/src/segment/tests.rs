@@ -48,7 +48,7 @@ fn random_rows(n: usize, seed: u64) -> Vec<f64> {
         .collect()
 }
 
-fn upload<B: Backend>(values: &[f64], rows: usize, device: &B::Device) -> Tensor<B, 2> {
+fn upload<B: SegmentBackend>(values: &[f64], rows: usize, device: &B::Device) -> Tensor<B, 2> {
     gradcheck::tensor(
         values,
         [rows, values.len().checked_div(rows).unwrap_or(F)],
@@ -83,7 +83,7 @@ fn min(v: &[f64]) -> f64 {
     v.iter().copied().fold(f64::INFINITY, f64::min)
 }
 
-fn reductions_match_host_reference<B: Backend>(device: &B::Device) {
+fn reductions_match_host_reference<B: SegmentBackend>(device: &B::Device) {
     for (seed, counts) in count_patterns().into_iter().enumerate() {
         let n: usize = counts.iter().sum();
         let x = random_rows(n, seed as u64);
@@ -104,7 +104,7 @@ fn reductions_match_host_reference<B: Backend>(device: &B::Device) {
     }
 }
 
-fn softmax_matches_host_reference<B: Backend>(device: &B::Device) {
+fn softmax_matches_host_reference<B: SegmentBackend>(device: &B::Device) {
     for (seed, counts) in count_patterns().into_iter().enumerate() {
         let n: usize = counts.iter().sum();
         let x = random_rows(n, 100 + seed as u64);
@@ -131,7 +131,7 @@ fn softmax_matches_host_reference<B: Backend>(device: &B::Device) {
     }
 }
 
-fn to_dense_batch_matches_host_reference<B: Backend>(device: &B::Device) {
+fn to_dense_batch_matches_host_reference<B: SegmentBackend>(device: &B::Device) {
     for (seed, counts) in count_patterns().into_iter().enumerate() {
         let n: usize = counts.iter().sum();
         let x = random_rows(n, 200 + seed as u64);
@@ -160,7 +160,7 @@ fn to_dense_batch_matches_host_reference<B: Backend>(device: &B::Device) {
     }
 }
 
-fn scatter_sum_matches_host_reference<B: Backend>(device: &B::Device) {
+fn scatter_sum_matches_host_reference<B: SegmentBackend>(device: &B::Device) {
     let mut rng = StdRng::seed_from_u64(3);
     for case in 0..6 {
         let rows = [0, 1, 4, 9, 13, 20][case];
@@ -186,7 +186,9 @@ fn scatter_sum_matches_host_reference<B: Backend>(device: &B::Device) {
     }
 }
 
-fn reductions_are_invariant_under_row_permutations_within_segments<B: Backend>(device: &B::Device) {
+fn reductions_are_invariant_under_row_permutations_within_segments<B: SegmentBackend>(
+    device: &B::Device,
+) {
     let mut rng = StdRng::seed_from_u64(11);
     for (seed, counts) in count_patterns().into_iter().enumerate() {
         let n: usize = counts.iter().sum();
@@ -220,7 +222,7 @@ fn reductions_are_invariant_under_row_permutations_within_segments<B: Backend>(d
     }
 }
 
-fn segment_ops_make_no_device_read<B: Backend>(device: &B::Device) {
+fn segment_ops_make_no_device_read<B: SegmentBackend>(device: &B::Device) {
     let segments = Segments::<B>::from_counts(vec![0, 3, 1, 0, 4, 0], device);
     let x = upload::<B>(&random_rows(8, 5), 8, device);
     let before = host::device_reads();
@@ -257,7 +259,7 @@ fn segment_ops_make_no_device_read<B: Backend>(device: &B::Device) {
 }
 
 /// N = 0 (every segment empty), no segment at all, and F = 0.
-fn empty_shapes_are_handled<B: Backend>(device: &B::Device) {
+fn empty_shapes_are_handled<B: SegmentBackend>(device: &B::Device) {
     let ops: [Op<B>; 4] = [segment_sum, segment_mean, segment_max, segment_min];
     for (counts, rows, features) in [
         (vec![0, 0, 0], 0, F),
@@ -292,7 +294,7 @@ fn empty_shapes_are_handled<B: Backend>(device: &B::Device) {
     assert_eq!(host::floats(segment_max(x, &segments)).len(), 0);
 }
 
-fn ids_are_validated<B: Backend>(device: &B::Device) {
+fn ids_are_validated<B: SegmentBackend>(device: &B::Device) {
     let ids = |v: &[i64]| {
         Tensor::<B, 1, Int>::from_data(burn::tensor::TensorData::new(v.to_vec(), [v.len()]), device)
     };
@@ -334,7 +336,7 @@ fn ids_are_validated<B: Backend>(device: &B::Device) {
 }
 
 /// On each backend's autodiff: the gradient of `Σ w ⊙ op(x)` is known in closed form.
-fn reduction_gradients_match_closed_form<B: AutodiffBackend>(device: &B::Device) {
+fn reduction_gradients_match_closed_form<B: AutodiffBackend + SegmentBackend>(device: &B::Device) {
     for (seed, counts) in count_patterns().into_iter().enumerate() {
         let n: usize = counts.iter().sum();
         let x = random_rows(n, 500 + seed as u64);

@@ -38,6 +38,7 @@ use gnn_pool::dense::{dense_diff_pool, to_dense_adj};
 
 use super::weighted_aux_loss;
 use crate::error::{ModelError, Result};
+use gnn_core::segment::SegmentBackend;
 
 /// Configuration of a [`DiffPoolClassifier`].
 #[derive(Config, Debug)]
@@ -79,7 +80,7 @@ pub struct DiffPoolGnn<B: Backend> {
     pub lin: Option<Linear<B>>,
 }
 
-impl<B: Backend> DiffPoolGnn<B> {
+impl<B: SegmentBackend> DiffPoolGnn<B> {
     fn new(d_input: usize, hidden: usize, d_output: usize, lin: bool, device: &B::Device) -> Self {
         let conv = |i, o| DenseSageConvConfig::new(i, o).init(device);
         let bn = |c| BatchNormConfig::new(c).init(device);
@@ -120,7 +121,7 @@ impl<B: Backend> DiffPoolGnn<B> {
 }
 
 /// Batch norm over the `G · N` rows of `[G, N, C]` (PyG's `x.view(-1, C)`).
-fn batch_norm<B: Backend>(bn: &BatchNorm<B>, x: Tensor<B, 3>) -> Tensor<B, 3> {
+fn batch_norm<B: SegmentBackend>(bn: &BatchNorm<B>, x: Tensor<B, 3>) -> Tensor<B, 3> {
     let [g, n, c] = x.dims();
     reshape(bn.forward(reshape(x, [g * n, c])), [g, n, c])
 }
@@ -191,7 +192,7 @@ impl DiffPoolClassifierConfig {
     ///
     /// # Errors
     /// As [`validate`](Self::validate).
-    pub fn init<B: Backend>(&self, device: &B::Device) -> Result<DiffPoolClassifier<B>> {
+    pub fn init<B: SegmentBackend>(&self, device: &B::Device) -> Result<DiffPoolClassifier<B>> {
         self.validate()?;
         let (f, h) = (self.d_input, self.hidden);
         let [c1, c2] = self.num_clusters;
@@ -221,7 +222,7 @@ pub(crate) fn check_loss_weight(weight: f64) -> Result<()> {
     }
 }
 
-impl<B: Backend> DiffPoolClassifier<B> {
+impl<B: SegmentBackend> DiffPoolClassifier<B> {
     /// Classifies a batch of graphs.
     ///
     /// - `graphs`: `x [N, d_input]`, edges `[2, E]` (edge weights, when present, are the
@@ -311,7 +312,7 @@ impl<B: Backend> DiffPoolClassifier<B> {
 
 #[cfg(test)]
 mod tests {
-    use burn::tensor::backend::AutodiffBackend;
+    use gnn_core::segment::SegmentAutodiffBackend;
     use gnn_core::testing::{panic_message, tiny_graphs};
     use gnn_core::{Graph, host};
 
@@ -329,7 +330,7 @@ mod tests {
     }
 
     /// Sizes 1..7 (the first graph one node without edges): shapes, probabilities, losses.
-    fn diffpool_shapes_losses_and_edge_cases<B: Backend>(device: &B::Device) {
+    fn diffpool_shapes_losses_and_edge_cases<B: SegmentBackend>(device: &B::Device) {
         let model = config().init::<B>(device).expect("valid");
         let graphs = GraphBatch::<B>::from_graphs(&tiny_graphs(7), device).expect("batch");
         let before = host::device_reads();
@@ -389,13 +390,13 @@ mod tests {
 
     /// Off autodiff, batch norm uses its running statistics, so a graph's log-probabilities
     /// do not depend on the other graphs of its batch nor on the padding: the masks hold.
-    fn diffpool_graphs_do_not_see_each_other_in_inference<B: Backend>(device: &B::Device) {
+    fn diffpool_graphs_do_not_see_each_other_in_inference<B: SegmentBackend>(device: &B::Device) {
         let model = Classifier::from(config().init::<B>(device).expect("valid"));
         let (alone, together) = alone_and_together(&model, &tiny_graphs(7), device);
         assert_all_close(&together, &alone, 1e-4);
     }
 
-    fn diffpool_gradients_reach_every_parameter<B: AutodiffBackend>(device: &B::Device) {
+    fn diffpool_gradients_reach_every_parameter<B: SegmentAutodiffBackend>(device: &B::Device) {
         let config = ClassifierConfig::from(config());
         // 5 GNNs × (3 convs × 3 + 3 norms × 2) + 2 lins × 2 + 2 assignment lins × 2.
         gradients_reach_every_parameter::<B>(&config, &tiny_graphs(9), 83, device);

@@ -20,6 +20,7 @@ use gnn_pool::GlobalPool;
 use super::head::{MlpHead, MlpHeadConfig};
 use super::{Gauges, block_convs, sum_of_block_readouts, validate_sizes};
 use crate::error::Result;
+use gnn_core::segment::SegmentBackend;
 
 /// Configuration of a [`GlobalClassifier`].
 #[derive(Config, Debug)]
@@ -66,7 +67,7 @@ impl GlobalClassifierConfig {
     ///
     /// # Errors
     /// As [`validate`](Self::validate).
-    pub fn init<B: Backend>(&self, device: &B::Device) -> Result<GlobalClassifier<B>> {
+    pub fn init<B: SegmentBackend>(&self, device: &B::Device) -> Result<GlobalClassifier<B>> {
         self.validate()?;
         let h = self.hidden;
         Ok(GlobalClassifier {
@@ -93,7 +94,7 @@ pub struct GlobalClassifier<B: Backend> {
     d_input: usize,
 }
 
-impl<B: Backend> GlobalClassifier<B> {
+impl<B: SegmentBackend> GlobalClassifier<B> {
     /// Classifies a batch of graphs.
     ///
     /// - `graphs`: `x [N, d_input]`, edges `[2, E]` (edge weights reach the convolutions)
@@ -169,11 +170,11 @@ impl<B: Backend> GlobalClassifier<B> {
 mod tests {
     use super::*;
     use crate::models::tests::{edge_cases, trains_on_tiny_graphs};
-    use burn::tensor::backend::AutodiffBackend;
     use gnn_core::host;
+    use gnn_core::segment::SegmentAutodiffBackend;
     use gnn_core::testing::tiny_graphs;
 
-    fn classifies_every_graph_including_empty_and_edgeless<B: Backend>(device: &B::Device) {
+    fn classifies_every_graph_including_empty_and_edgeless<B: SegmentBackend>(device: &B::Device) {
         for conv in [
             ConvKind::Graph,
             ConvKind::Gcn,
@@ -217,7 +218,7 @@ mod tests {
         }
     }
 
-    fn training_lowers_the_loss<B: AutodiffBackend>(device: &B::Device) {
+    fn training_lowers_the_loss<B: SegmentAutodiffBackend>(device: &B::Device) {
         let config = GlobalClassifierConfig::new(3, 3)
             .with_hidden(16)
             .with_dropout(0.0);

@@ -29,6 +29,7 @@ use gnn_pool::{GlobalPool, cluster_pool, graclus};
 use super::head::{MlpHead, MlpHeadConfig};
 use super::{Gauges, block_convs, sum_of_block_readouts, validate_sizes};
 use crate::error::Result;
+use gnn_core::segment::SegmentBackend;
 
 /// Configuration of a [`GraclusClassifier`].
 #[derive(Config, Debug)]
@@ -78,7 +79,7 @@ impl GraclusClassifierConfig {
     ///
     /// # Errors
     /// As [`validate`](Self::validate).
-    pub fn init<B: Backend>(&self, device: &B::Device) -> Result<GraclusClassifier<B>> {
+    pub fn init<B: SegmentBackend>(&self, device: &B::Device) -> Result<GraclusClassifier<B>> {
         self.validate()?;
         let h = self.hidden;
         Ok(GraclusClassifier {
@@ -108,7 +109,7 @@ pub struct GraclusClassifier<B: Backend> {
     d_input: usize,
 }
 
-impl<B: Backend> GraclusClassifier<B> {
+impl<B: SegmentBackend> GraclusClassifier<B> {
     /// Classifies a batch of graphs.
     ///
     /// - `graphs`: `x [N, d_input]`, edges `[2, E]` (edge weights reach the convolutions and
@@ -202,11 +203,11 @@ impl<B: Backend> GraclusClassifier<B> {
 mod tests {
     use super::*;
     use crate::models::tests::{edge_cases, trains_on_tiny_graphs};
-    use burn::tensor::backend::AutodiffBackend;
     use gnn_core::host;
+    use gnn_core::segment::SegmentAutodiffBackend;
     use gnn_core::testing::tiny_graphs;
 
-    fn coarsens_every_block_and_classifies_edge_cases<B: Backend>(device: &B::Device) {
+    fn coarsens_every_block_and_classifies_edge_cases<B: SegmentBackend>(device: &B::Device) {
         let model = GraclusClassifierConfig::new(3, 2)
             .with_hidden(8)
             .init::<B>(device)
@@ -240,7 +241,7 @@ mod tests {
         );
     }
 
-    fn training_lowers_the_loss<B: AutodiffBackend>(device: &B::Device) {
+    fn training_lowers_the_loss<B: SegmentAutodiffBackend>(device: &B::Device) {
         for reduce in [ClusterReduce::Max, ClusterReduce::Mean] {
             let config = GraclusClassifierConfig::new(3, 3)
                 .with_hidden(16)

@@ -25,6 +25,7 @@ use burn::tensor::{Int, Tensor};
 use gnn_core::GraphBatch;
 use gnn_core::conv::{Conv, ConvKind};
 use gnn_core::oversmoothing::Smoothness;
+use gnn_core::segment::SegmentBackend;
 use gnn_pool::{
     GlobalPool, Pooled, SagPooling, SagPoolingConfig, Selection, TopKPooling, TopKPoolingConfig,
 };
@@ -99,7 +100,7 @@ pub enum BlockPool<B: Backend> {
     Sag(SagPooling<B>),
 }
 
-impl<B: Backend> BlockPool<B> {
+impl<B: SegmentBackend> BlockPool<B> {
     /// Pools a batch (see [`TopKPooling::forward`] and [`SagPooling::forward`]).
     ///
     /// # Panics
@@ -188,7 +189,7 @@ impl HierarchicalClassifierConfig {
     ///
     /// # Errors
     /// As [`validate`](Self::validate).
-    pub fn init<B: Backend>(&self, device: &B::Device) -> Result<HierarchicalClassifier<B>> {
+    pub fn init<B: SegmentBackend>(&self, device: &B::Device) -> Result<HierarchicalClassifier<B>> {
         self.validate()?;
         let h = self.hidden;
         let convs = block_convs(self.conv, self.d_input, h, self.num_blocks, device);
@@ -224,7 +225,11 @@ impl HierarchicalClassifierConfig {
         }
     }
 
-    fn init_pool<B: Backend>(&self, width: usize, device: &B::Device) -> Result<BlockPool<B>> {
+    fn init_pool<B: SegmentBackend>(
+        &self,
+        width: usize,
+        device: &B::Device,
+    ) -> Result<BlockPool<B>> {
         Ok(match self.pool {
             PoolKind::TopK => {
                 BlockPool::TopK(TopKPoolingConfig::new(width, self.selection).init(device)?)
@@ -238,7 +243,7 @@ impl HierarchicalClassifierConfig {
     }
 }
 
-impl<B: Backend> HierarchicalClassifier<B> {
+impl<B: SegmentBackend> HierarchicalClassifier<B> {
     /// Classifies a batch of graphs.
     ///
     /// - `graphs`: `x [N, d_input]`, edges `[2, E]` (edge weights, when present, reach the
@@ -425,7 +430,7 @@ pub(crate) mod tests {
         out
     }
 
-    fn output_shapes_for_every_variant<B: Backend>(device: &B::Device) {
+    fn output_shapes_for_every_variant<B: SegmentBackend>(device: &B::Device) {
         let graphs = GraphBatch::<B>::from_graphs(&tiny_graphs(5), device).expect("batch");
         for config in variants() {
             let model = config.init::<B>(device).expect("valid config");
@@ -450,7 +455,7 @@ pub(crate) mod tests {
         }
     }
 
-    fn rejects_wrong_width_and_bad_config<B: Backend>(device: &B::Device) {
+    fn rejects_wrong_width_and_bad_config<B: SegmentBackend>(device: &B::Device) {
         let model = HierarchicalClassifierConfig::new(4, 2)
             .with_hidden(8)
             .init::<B>(device)
@@ -517,7 +522,7 @@ pub(crate) mod tests {
     /// ReLU dead for every node (then the layers below it get exactly zero), and tests share the
     /// backend's random generator, so each parameter must receive a gradient in at least one of
     /// three initialisations: this checks that the gradient path exists, not init luck.
-    fn gradients_reach_every_parameter<B: AutodiffBackend>(device: &B::Device) {
+    fn gradients_reach_every_parameter<B: AutodiffBackend + SegmentBackend>(device: &B::Device) {
         let graphs = GraphBatch::<B>::from_graphs(&tiny_graphs(12), device).expect("batch");
         let targets = graphs.y().expect("labelled").clone();
         for config in variants() {

@@ -35,6 +35,7 @@ use gnn_pool::dense::{dense_mincut_pool, to_dense_adj};
 use super::diffpool::check_loss_weight;
 use super::weighted_aux_loss;
 use crate::error::{ModelError, Result};
+use gnn_core::segment::SegmentBackend;
 
 /// Configuration of a [`MinCutClassifier`].
 #[derive(Config, Debug)]
@@ -90,7 +91,7 @@ impl MinCutClassifierConfig {
     ///
     /// # Errors
     /// As [`validate`](Self::validate).
-    pub fn init<B: Backend>(&self, device: &B::Device) -> Result<MinCutClassifier<B>> {
+    pub fn init<B: SegmentBackend>(&self, device: &B::Device) -> Result<MinCutClassifier<B>> {
         self.validate()?;
         let h = self.hidden;
         let [c1, c2] = self.num_clusters;
@@ -140,7 +141,7 @@ pub struct MinCutClassifierOutput<B: Backend> {
     pub ortho_loss: Tensor<B, 1>,
 }
 
-impl<B: Backend> MinCutClassifier<B> {
+impl<B: SegmentBackend> MinCutClassifier<B> {
     /// Classifies a batch of graphs.
     ///
     /// - `graphs`: `x [N, d_input]`, edges `[2, E]` (edge weights, when present, reach the
@@ -230,7 +231,7 @@ impl<B: Backend> MinCutClassifier<B> {
 
 #[cfg(test)]
 mod tests {
-    use burn::tensor::backend::AutodiffBackend;
+    use gnn_core::segment::SegmentAutodiffBackend;
     use gnn_core::testing::{panic_message, tiny_graphs};
     use gnn_core::{Graph, host};
 
@@ -252,7 +253,7 @@ mod tests {
         tiny_graphs(7).split_off(1)
     }
 
-    fn mincut_shapes_losses_and_edge_cases<B: Backend>(device: &B::Device) {
+    fn mincut_shapes_losses_and_edge_cases<B: SegmentBackend>(device: &B::Device) {
         assert_eq!(
             MinCutClassifierConfig::clusters_for_average_nodes(39),
             [20, 10]
@@ -303,13 +304,13 @@ mod tests {
 
     /// Every step acts graph by graph: a graph's log-probabilities do not depend on the rest
     /// of its batch nor on the padding (the masks hold).
-    fn mincut_graphs_do_not_see_each_other<B: Backend>(device: &B::Device) {
+    fn mincut_graphs_do_not_see_each_other<B: SegmentBackend>(device: &B::Device) {
         let model = Classifier::from(config().init::<B>(device).expect("valid"));
         let (alone, together) = alone_and_together(&model, &tiny_graphs(7), device);
         assert_all_close(&together, &alone, 1e-4);
     }
 
-    fn mincut_gradients_reach_every_parameter<B: AutodiffBackend>(device: &B::Device) {
+    fn mincut_gradients_reach_every_parameter<B: SegmentAutodiffBackend>(device: &B::Device) {
         let config = ClassifierConfig::from(config());
         // conv1 (2) + pool1 (2) + conv2 (3) + pool2 (2) + conv3 (3) + lin1 (2) + lin2 (2).
         gradients_reach_every_parameter::<B>(&config, &with_edges(), 16, device);

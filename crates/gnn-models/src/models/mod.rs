@@ -38,20 +38,20 @@ pub use hierarchical::{
 
 use burn::tensor::Tensor;
 use burn::tensor::activation::relu;
-use burn::tensor::backend::Backend;
 use gnn_core::GraphBatch;
 use gnn_core::conv::{Conv, ConvConfig, ConvKind};
 use gnn_core::oversmoothing::{Smoothness, smoothness};
 use gnn_pool::GlobalPool;
 
 use crate::error::{ModelError, Result};
+use gnn_core::segment::SegmentBackend;
 
 /// Where a forward pass records the over-smoothing gauge of each block's convolution output
 /// (`None`: it records nothing and computes nothing extra).
 pub(crate) type Gauges<'a, B> = Option<&'a mut Vec<Smoothness<B>>>;
 
 /// Records the gauge of `graphs` (a block's convolution output on the graphs it ran on).
-pub(crate) fn record_gauge<B: Backend>(gauges: &mut Gauges<'_, B>, graphs: &GraphBatch<B>) {
+pub(crate) fn record_gauge<B: SegmentBackend>(gauges: &mut Gauges<'_, B>, graphs: &GraphBatch<B>) {
     if let Some(gauges) = gauges.as_deref_mut() {
         // A batch's features have one row per node by construction.
         gauges.push(smoothness(graphs.x().clone(), graphs).expect("one row per node"));
@@ -61,7 +61,7 @@ pub(crate) fn record_gauge<B: Backend>(gauges: &mut Gauges<'_, B>, graphs: &Grap
 /// The blocks of the global and graclus classifiers: for each convolution, `conv → ReLU`
 /// (gauged), then `between` (graclus coarsening; the identity without local pooling), then a
 /// readout; the readouts summed `[G, r]`.
-pub(crate) fn sum_of_block_readouts<B: Backend>(
+pub(crate) fn sum_of_block_readouts<B: SegmentBackend>(
     convs: &[Conv<B>],
     readout: GlobalPool,
     graphs: GraphBatch<B>,
@@ -82,7 +82,7 @@ pub(crate) fn sum_of_block_readouts<B: Backend>(
 
 /// A dense model's auxiliary loss for the training step: `weight · (first + second)`, `None`
 /// with weight 0 (the model then trains on the NLL alone, as PyG's DiffPool example).
-pub(crate) fn weighted_aux_loss<B: Backend>(
+pub(crate) fn weighted_aux_loss<B: SegmentBackend>(
     weight: f64,
     first: &Tensor<B, 1>,
     second: &Tensor<B, 1>,
@@ -91,7 +91,7 @@ pub(crate) fn weighted_aux_loss<B: Backend>(
 }
 
 /// The convolutions of `num_blocks` blocks: `d_input → hidden`, then `hidden → hidden`.
-pub(crate) fn block_convs<B: Backend>(
+pub(crate) fn block_convs<B: SegmentBackend>(
     kind: ConvKind,
     d_input: usize,
     hidden: usize,
@@ -133,7 +133,7 @@ pub(crate) fn validate_sizes(
 pub(crate) mod tests {
     use burn::module::AutodiffModule;
     use burn::optim::{AdamConfig, GradientsParams, Optimizer};
-    use burn::tensor::backend::AutodiffBackend;
+    use gnn_core::segment::SegmentAutodiffBackend;
     use gnn_core::testing::tiny_graphs;
     use gnn_core::{GraphBatch, host};
 
@@ -160,7 +160,7 @@ pub(crate) mod tests {
 
     /// Forty Adam steps on twelve tiny graphs lower the training loss of the model `build`
     /// makes (seeded), and the inference model agrees with the trained one.
-    pub(crate) fn trains_on_tiny_graphs<B: AutodiffBackend, F>(device: &B::Device, build: F)
+    pub(crate) fn trains_on_tiny_graphs<B: SegmentAutodiffBackend, F>(device: &B::Device, build: F)
     where
         F: Fn(&B::Device) -> Classifier<B>,
     {

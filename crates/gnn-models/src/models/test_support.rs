@@ -3,11 +3,12 @@
 use burn::module::{Module, ModuleVisitor, Param};
 use burn::optim::{AdamConfig, GradientsParams, Optimizer};
 use burn::tensor::Tensor;
-use burn::tensor::backend::{AutodiffBackend, Backend};
+use burn::tensor::backend::AutodiffBackend;
 use gnn_core::{Graph, GraphBatch, host};
 
 use crate::classifier::{Classifier, ClassifierConfig};
 use crate::loss::nll_loss;
+use gnn_core::segment::{SegmentAutodiffBackend, SegmentBackend};
 
 /// The names of the float parameters of `model` whose gradient is nonzero and finite, and of
 /// all of them.
@@ -37,7 +38,7 @@ impl<B: AutodiffBackend> ModuleVisitor<B> for GradNorms<'_, B> {
 /// Every parameter of the model `config` builds gets a nonzero, finite gradient of the training
 /// loss (NLL + auxiliary loss) in at least one of three initialisations (a ReLU can be dead
 /// for every node by chance), and there are at least `min_params` of them.
-pub(crate) fn gradients_reach_every_parameter<B: AutodiffBackend>(
+pub(crate) fn gradients_reach_every_parameter<B: SegmentAutodiffBackend>(
     config: &ClassifierConfig,
     graphs: &[Graph],
     min_params: usize,
@@ -78,7 +79,7 @@ pub(crate) fn gradients_reach_every_parameter<B: AutodiffBackend>(
 }
 
 /// Training loss (NLL + auxiliary) before and after `steps` Adam steps on one batch.
-pub(crate) fn loss_before_and_after_training<B: AutodiffBackend>(
+pub(crate) fn loss_before_and_after_training<B: SegmentAutodiffBackend>(
     config: &ClassifierConfig,
     graphs: &[Graph],
     steps: usize,
@@ -102,7 +103,7 @@ pub(crate) fn loss_before_and_after_training<B: AutodiffBackend>(
 }
 
 /// Log-probabilities of each graph classified alone, concatenated, and of all in one batch.
-pub(crate) fn alone_and_together<B: Backend>(
+pub(crate) fn alone_and_together<B: SegmentBackend>(
     model: &Classifier<B>,
     graphs: &[Graph],
     device: &B::Device,

@@ -7,10 +7,11 @@ mod output;
 mod parallel;
 mod shards;
 
-use burn::tensor::backend::{AutodiffBackend, Backend};
+use burn::tensor::backend::AutodiffBackend;
 use burn::tensor::{Int, Tensor};
 use burn::train::{InferenceStep, TrainOutput, TrainStep};
 use gnn_core::GraphBatch;
+use gnn_core::segment::SegmentBackend;
 
 use crate::classifier::Classifier;
 use crate::loss::nll_loss;
@@ -27,7 +28,7 @@ pub use shards::{ShardedBatch, ShardedGraphBatcher, shard_ranges};
 /// When the batch has no labels, or not the model's input width. Burn's step traits cannot
 /// return an error, so a training program checks its data once before training (the `gnn`
 /// program does); batches of a checked `gnn_datasets::GraphDataset` always carry labels.
-pub fn classification_step<B: Backend>(
+pub fn classification_step<B: SegmentBackend>(
     model: &Classifier<B>,
     batch: GraphBatch<B>,
 ) -> GraphClassificationOutput<B> {
@@ -40,7 +41,7 @@ pub fn classification_step<B: Backend>(
 }
 
 /// The step's output: the NLL plus the auxiliary loss, with what the metrics read.
-fn output<B: Backend>(
+fn output<B: SegmentBackend>(
     log_probs: Tensor<B, 2>,
     targets: Tensor<B, 1, Int>,
     aux_loss: Option<Tensor<B, 1>>,
@@ -59,7 +60,7 @@ fn output<B: Backend>(
 ///
 /// # Panics
 /// As [`classification_step`].
-pub fn validation_step<B: Backend>(
+pub fn validation_step<B: SegmentBackend>(
     model: &Classifier<B>,
     batch: GraphBatch<B>,
 ) -> GraphClassificationOutput<B> {
@@ -80,7 +81,7 @@ pub fn validation_step<B: Backend>(
 
 /// A training step on a batch collated in shards: the shards run in parallel, one thread each
 /// (see [`data_parallel_step`]); one shard is an ordinary step.
-impl<B: AutodiffBackend> TrainStep for Classifier<B> {
+impl<B: AutodiffBackend + SegmentBackend> TrainStep for Classifier<B> {
     type Input = ShardedBatch<B>;
     type Output = GraphClassificationOutput<B>;
 
@@ -89,7 +90,7 @@ impl<B: AutodiffBackend> TrainStep for Classifier<B> {
     }
 }
 
-impl<B: Backend> InferenceStep for Classifier<B> {
+impl<B: SegmentBackend> InferenceStep for Classifier<B> {
     type Input = GraphBatch<B>;
     type Output = GraphClassificationOutput<B>;
 

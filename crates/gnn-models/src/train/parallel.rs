@@ -35,6 +35,7 @@ use burn::tensor::Tensor;
 use burn::tensor::backend::AutodiffBackend;
 use burn::train::TrainOutput;
 use gnn_core::GraphBatch;
+use gnn_core::segment::SegmentBackend;
 use rayon::prelude::*;
 
 use super::{GraphClassificationOutput, ShardedBatch};
@@ -52,7 +53,7 @@ use crate::loss::nll_loss;
 /// checked `gnn_datasets::GraphDataset`. Also when a model that is not
 /// [`shardable`](Classifier::shardable) (DiffPool's batch norm) gets more than one shard: cut
 /// its batches into one shard.
-pub fn data_parallel_step<B: AutodiffBackend>(
+pub fn data_parallel_step<B: AutodiffBackend + SegmentBackend>(
     model: &Classifier<B>,
     batch: ShardedBatch<B>,
 ) -> TrainOutput<GraphClassificationOutput<B>> {
@@ -65,7 +66,7 @@ pub fn data_parallel_step<B: AutodiffBackend>(
 
 /// As [`data_parallel_step`], with the head's dropout mask `[G, hidden]` of the whole batch
 /// given (`None`: no dropout); `mask` must have one row per graph of `batch`.
-pub(crate) fn data_parallel_step_with_mask<B: AutodiffBackend>(
+pub(crate) fn data_parallel_step_with_mask<B: AutodiffBackend + SegmentBackend>(
     model: &Classifier<B>,
     batch: ShardedBatch<B>,
     mask: Option<Tensor<B, 2>>,
@@ -135,7 +136,7 @@ pub(crate) fn data_parallel_step_with_mask<B: AutodiffBackend>(
 }
 
 /// A shard's gradients and its detached output; its loss is its share of the batch mean.
-fn shard_step<B: AutodiffBackend>(
+fn shard_step<B: AutodiffBackend + SegmentBackend>(
     model: &Classifier<B>,
     shard: GraphBatch<B>,
     mask: Option<Tensor<B, 2>>,
@@ -218,7 +219,7 @@ mod tests {
     }
 
     /// Shards of any number give the batch's loss, outputs and gradients, dropout included.
-    fn sharded_step_matches_one_batch<B: AutodiffBackend>(device: &B::Device) {
+    fn sharded_step_matches_one_batch<B: AutodiffBackend + SegmentBackend>(device: &B::Device) {
         let graphs = tiny_graphs(13);
         let model = Classifier::from(
             HierarchicalClassifierConfig::new(3, 3)
@@ -257,7 +258,7 @@ mod tests {
     }
 
     /// The same batch gives bit-identical results run after run, whatever the threads' timing.
-    fn sharded_step_is_reproducible<B: AutodiffBackend>(device: &B::Device) {
+    fn sharded_step_is_reproducible<B: AutodiffBackend + SegmentBackend>(device: &B::Device) {
         let graphs = tiny_graphs(11);
         let model = Classifier::from(
             HierarchicalClassifierConfig::new(3, 3)
@@ -278,7 +279,7 @@ mod tests {
     }
 
     /// A batch without shards is a step without gradient, not a panic.
-    fn empty_batch_has_no_gradient<B: AutodiffBackend>(device: &B::Device) {
+    fn empty_batch_has_no_gradient<B: AutodiffBackend + SegmentBackend>(device: &B::Device) {
         let model = Classifier::from(
             HierarchicalClassifierConfig::new(3, 3)
                 .with_hidden(8)

@@ -2,6 +2,7 @@
 
 use burn::tensor::Tensor;
 use burn::tensor::backend::AutodiffBackend;
+use gnn_core::segment::SegmentBackend;
 use gnn_pool::readout::{AttentionalAggregationConfig, Set2SetConfig, SortAggregationConfig};
 use serde::Deserialize;
 
@@ -68,7 +69,7 @@ impl ParityOp for Attentional {
         ReadoutGrads<AttentionalWeights<Option<Array>>>,
     >;
 
-    fn run<B: AutodiffBackend>(
+    fn run<B: AutodiffBackend + SegmentBackend>(
         body: &Self::Body,
         cx: &Context<'_, B>,
         check: &mut Checker,
@@ -144,7 +145,7 @@ impl ParityOp for Set2Set {
         ReadoutGrads<LstmWeights<Option<Array>>>,
     >;
 
-    fn run<B: AutodiffBackend>(
+    fn run<B: AutodiffBackend + SegmentBackend>(
         body: &Self::Body,
         cx: &Context<'_, B>,
         check: &mut Checker,
@@ -198,7 +199,7 @@ pub(crate) struct Sort;
 impl ParityOp for Sort {
     type Body = OpBody<SortSpec, NoParams, ReadoutOutput, XGrad>;
 
-    fn run<B: AutodiffBackend>(
+    fn run<B: AutodiffBackend + SegmentBackend>(
         body: &Self::Body,
         cx: &Context<'_, B>,
         check: &mut Checker,

@@ -3,6 +3,7 @@
 //! `log_softmax`, checked on the log-probabilities, the NLL loss, each block's `perm` and sizes,
 //! and every gradient.
 
+use gnn_core::segment::SegmentBackend;
 use std::collections::BTreeMap;
 
 use burn::tensor::backend::AutodiffBackend;
@@ -114,7 +115,7 @@ pub(crate) struct Classifier;
 impl ParityOp for Classifier {
     type Body = OpBody<ClassifierConfig, ClassifierParams, ClassifierOutput, ClassifierGrads>;
 
-    fn run<B: AutodiffBackend>(
+    fn run<B: AutodiffBackend + SegmentBackend>(
         body: &Self::Body,
         cx: &Context<'_, B>,
         check: &mut Checker,

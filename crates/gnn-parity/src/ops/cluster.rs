@@ -1,6 +1,7 @@
 //! Cluster pooling: `avg_pool` / `max_pool` over `input.cluster`.
 
 use burn::tensor::backend::AutodiffBackend;
+use gnn_core::segment::SegmentBackend;
 use gnn_pool::{Clustering, avg_pool, max_pool};
 use serde::Deserialize;
 
@@ -46,7 +47,7 @@ pub(crate) struct ClusterPool;
 impl ParityOp for ClusterPool {
     type Body = OpBody<ClusterConfig, NoParams, ClusterOutput, ClusterGrads>;
 
-    fn run<B: AutodiffBackend>(
+    fn run<B: AutodiffBackend + SegmentBackend>(
         body: &Self::Body,
         cx: &Context<'_, B>,
         check: &mut Checker,

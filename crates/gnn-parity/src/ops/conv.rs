@@ -7,6 +7,7 @@
 use burn::tensor::Tensor;
 use burn::tensor::backend::AutodiffBackend;
 use gnn_core::conv::{GcnConvConfig, GinConvConfig, GraphConvConfig, SageConvConfig};
+use gnn_core::segment::SegmentBackend;
 use gnn_core::structure::Aggregation;
 use serde::Deserialize;
 
@@ -80,7 +81,7 @@ impl ParityOp for GraphConv {
         ConvGrads<GraphConvWeights<Option<Array>>>,
     >;
 
-    fn run<B: AutodiffBackend>(
+    fn run<B: AutodiffBackend + SegmentBackend>(
         body: &Self::Body,
         cx: &Context<'_, B>,
         check: &mut Checker,
@@ -145,7 +146,7 @@ impl ParityOp for GcnConv {
     type Body =
         OpBody<GcnSpec, GcnWeights<Array>, ConvOutput, ConvGrads<GcnWeights<Option<Array>>>>;
 
-    fn run<B: AutodiffBackend>(
+    fn run<B: AutodiffBackend + SegmentBackend>(
         body: &Self::Body,
         cx: &Context<'_, B>,
         check: &mut Checker,
@@ -202,7 +203,7 @@ impl ParityOp for GinConv {
     type Body =
         OpBody<GinSpec, GinWeights<Array>, ConvOutput, ConvGrads<GinWeights<Option<Array>>>>;
 
-    fn run<B: AutodiffBackend>(
+    fn run<B: AutodiffBackend + SegmentBackend>(
         body: &Self::Body,
         cx: &Context<'_, B>,
         check: &mut Checker,
@@ -280,7 +281,7 @@ impl ParityOp for SageConv {
     type Body =
         OpBody<SageSpec, SageWeights<Array>, ConvOutput, ConvGrads<SageWeights<Option<Array>>>>;
 
-    fn run<B: AutodiffBackend>(
+    fn run<B: AutodiffBackend + SegmentBackend>(
         body: &Self::Body,
         cx: &Context<'_, B>,
         check: &mut Checker,

@@ -3,6 +3,7 @@
 
 use burn::tensor::Tensor;
 use burn::tensor::backend::AutodiffBackend;
+use gnn_core::segment::SegmentBackend;
 use gnn_core::segment::to_dense_batch;
 use gnn_pool::dense::{dense_diff_pool, dense_mincut_pool, to_dense_adj};
 use serde::Deserialize;
@@ -31,7 +32,7 @@ pub(crate) struct ToDenseBatch;
 impl ParityOp for ToDenseBatch {
     type Body = OpBody<DenseSpec, NoParams, DenseBatchOutput, XGrad>;
 
-    fn run<B: AutodiffBackend>(
+    fn run<B: AutodiffBackend + SegmentBackend>(
         body: &Self::Body,
         cx: &Context<'_, B>,
         check: &mut Checker,
@@ -56,7 +57,7 @@ pub(crate) struct ToDenseAdj;
 impl ParityOp for ToDenseAdj {
     type Body = OpBody<DenseSpec, NoParams, DenseAdjOutput, XGrad>;
 
-    fn run<B: AutodiffBackend>(
+    fn run<B: AutodiffBackend + SegmentBackend>(
         body: &Self::Body,
         cx: &Context<'_, B>,
         check: &mut Checker,
@@ -121,7 +122,7 @@ pub(crate) struct DensePool;
 impl ParityOp for DensePool {
     type Body = OpBody<DensePoolConfig, DensePoolParams, DensePoolOutput, DensePoolGrads>;
 
-    fn run<B: AutodiffBackend>(
+    fn run<B: AutodiffBackend + SegmentBackend>(
         body: &Self::Body,
         cx: &Context<'_, B>,
         check: &mut Checker,

@@ -11,6 +11,7 @@ use burn::nn::{BatchNorm, Linear};
 use burn::tensor::Tensor;
 use burn::tensor::backend::AutodiffBackend;
 use gnn_core::conv::{DenseGraphConv, DenseSageConv};
+use gnn_core::segment::SegmentBackend;
 use gnn_models::{
     DIFFPOOL_GNNS, DiffPoolClassifierConfig, DiffPoolGnn, MinCutClassifierConfig, nll_loss,
 };
@@ -126,7 +127,7 @@ impl<'a, B: AutodiffBackend> Loader<'a, '_, B> {
 impl ParityOp for DenseModel {
     type Body = OpBody<DenseModelConfig, Named, DenseModelOutput, Named>;
 
-    fn run<B: AutodiffBackend>(
+    fn run<B: AutodiffBackend + SegmentBackend>(
         body: &Self::Body,
         cx: &Context<'_, B>,
         check: &mut Checker,

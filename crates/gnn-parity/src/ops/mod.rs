@@ -3,6 +3,7 @@
 //! A new fixture kind is a new file here with a type implementing [`ParityOp`] (its typed body
 //! and how to run it) plus one line in [`with_handler`].
 
+use gnn_core::segment::SegmentBackend;
 use std::any::Any;
 
 use burn::tensor::backend::AutodiffBackend;
@@ -76,7 +77,7 @@ pub(crate) trait ParityOp: 'static {
     type Body: DeserializeOwned + Send + Sync + 'static;
 
     /// Runs the op on the fixture's input and records every comparison in `check`.
-    fn run<B: AutodiffBackend>(
+    fn run<B: AutodiffBackend + SegmentBackend>(
         body: &Self::Body,
         cx: &Context<'_, B>,
         check: &mut Checker,
@@ -104,7 +105,7 @@ struct Run<'a, 'c, B: AutodiffBackend> {
     check: &'a mut Checker,
 }
 
-impl<B: AutodiffBackend> Visitor for Run<'_, '_, B> {
+impl<B: AutodiffBackend + SegmentBackend> Visitor for Run<'_, '_, B> {
     type Output = Result<()>;
     fn visit<O: ParityOp>(self) -> Self::Output {
         let body = self
@@ -124,7 +125,7 @@ pub(crate) fn decode(
 }
 
 /// Runs an op whose body [`decode`] produced.
-pub(crate) fn run<B: AutodiffBackend>(
+pub(crate) fn run<B: AutodiffBackend + SegmentBackend>(
     kind: &str,
     body: &(dyn Any + Send + Sync),
     cx: &Context<'_, B>,

@@ -1,6 +1,7 @@
 //! `global_add_pool`, `global_mean_pool`, `global_max_pool`.
 
 use burn::tensor::backend::AutodiffBackend;
+use gnn_core::segment::SegmentBackend;
 use gnn_pool::GlobalPool;
 use serde::Deserialize;
 
@@ -36,7 +37,7 @@ pub(crate) struct Global;
 impl ParityOp for Global {
     type Body = OpBody<GlobalConfig, NoParams, GlobalOutput, XGrad>;
 
-    fn run<B: AutodiffBackend>(
+    fn run<B: AutodiffBackend + SegmentBackend>(
         body: &Self::Body,
         cx: &Context<'_, B>,
         check: &mut Checker,

@@ -2,6 +2,7 @@
 
 use burn::tensor::backend::AutodiffBackend;
 use gnn_core::conv::{Conv, ConvKind};
+use gnn_core::segment::SegmentBackend;
 use gnn_pool::SagPoolingConfig;
 use serde::Deserialize;
 
@@ -54,7 +55,7 @@ pub(crate) struct Sag;
 impl ParityOp for Sag {
     type Body = OpBody<SagConfig, SagWeights<Array>, PooledOutput, SagGrads>;
 
-    fn run<B: AutodiffBackend>(
+    fn run<B: AutodiffBackend + SegmentBackend>(
         body: &Self::Body,
         cx: &Context<'_, B>,
         check: &mut Checker,

@@ -2,6 +2,7 @@
 //! and their comparison.
 
 use burn::tensor::backend::AutodiffBackend;
+use gnn_core::segment::SegmentBackend;
 use gnn_pool::{Pooled, ScoreActivation, Selection, TopKPoolingConfig};
 use serde::Deserialize;
 
@@ -142,7 +143,7 @@ pub(crate) struct TopK;
 impl ParityOp for TopK {
     type Body = OpBody<SelectConfig, TopKWeights<Array>, PooledOutput, TopKGrads>;
 
-    fn run<B: AutodiffBackend>(
+    fn run<B: AutodiffBackend + SegmentBackend>(
         body: &Self::Body,
         cx: &Context<'_, B>,
         check: &mut Checker,

@@ -1,6 +1,7 @@
 //! Shared by the parity test binaries.
 
 use burn::tensor::backend::AutodiffBackend;
+use gnn_core::segment::SegmentBackend;
 use gnn_parity::{Fixture, OpReport, parse_fixture, run_fixture};
 
 pub const FIXTURES: [&str; 7] = [
@@ -58,7 +59,7 @@ pub const LOOSER_IN_FLOAT64: [(&str, f64); 1] = [("g_dense_edges/diffpool_model"
 
 /// Checks the ops of [`LOOSER_IN_FLOAT64`] at their own tolerance.
 #[allow(dead_code)] // used by pyg_parity.rs, not by ndarray_f32.rs
-pub fn check_looser<B: AutodiffBackend>() {
+pub fn check_looser<B: AutodiffBackend + SegmentBackend>() {
     let device = Default::default();
     for (op, tolerance) in LOOSER_IN_FLOAT64 {
         let (case, name) = op.split_once('/').expect("case/op");
@@ -71,7 +72,7 @@ pub fn check_looser<B: AutodiffBackend>() {
     }
 }
 
-pub fn check_all<B: AutodiffBackend>(tolerance: f64, skip: &[&str]) {
+pub fn check_all<B: AutodiffBackend + SegmentBackend>(tolerance: f64, skip: &[&str]) {
     let device = Default::default();
     let mut failed = Vec::new();
     let mut ran = 0;

@@ -3,6 +3,7 @@ use burn::module::Module;
 use burn::nn::{Linear, LinearConfig};
 use burn::tensor::{Tensor, backend::Backend};
 use gnn_core::burn_compat;
+use gnn_core::segment::SegmentBackend;
 use gnn_core::segment::{segment_softmax, segment_sum};
 use gnn_core::{GraphBatch, Segments};
 
@@ -49,7 +50,7 @@ impl AttentionalAggregationConfig {
     }
 }
 
-impl<B: Backend> AttentionalAggregation<B> {
+impl<B: SegmentBackend> AttentionalAggregation<B> {
     /// - `x`: `[N, d_input]`, `graphs`: the graph of each node
     /// - returns `[G, d_output]` (`[G, d_input]` without feature network); empty graphs give 0
     ///

@@ -1,4 +1,5 @@
-use burn::tensor::{Tensor, backend::Backend};
+use burn::tensor::Tensor;
+use gnn_core::segment::SegmentBackend;
 use gnn_core::segment::{segment_max, segment_mean, segment_min, segment_sum};
 use gnn_core::{GraphBatch, Segments};
 use serde::{Deserialize, Serialize};
@@ -13,7 +14,10 @@ use crate::error::Result;
 /// # Errors
 /// [`PoolError::RowMismatch`] unless `x` has one row per node of `graphs` (checked on the host,
 /// no device read). [`GlobalPool::apply_batch`] takes a [`GraphBatch`] instead and cannot fail.
-pub fn global_add_pool<B: Backend>(x: Tensor<B, 2>, graphs: &Segments<B>) -> Result<Tensor<B, 2>> {
+pub fn global_add_pool<B: SegmentBackend>(
+    x: Tensor<B, 2>,
+    graphs: &Segments<B>,
+) -> Result<Tensor<B, 2>> {
     check_rows("global_add_pool", &x, graphs)?;
     Ok(segment_sum(x, graphs))
 }
@@ -24,7 +28,10 @@ pub fn global_add_pool<B: Backend>(x: Tensor<B, 2>, graphs: &Segments<B>) -> Res
 /// # Errors
 /// [`PoolError::RowMismatch`] unless `x` has one row per node of `graphs` (checked on the host,
 /// no device read). [`GlobalPool::apply_batch`] takes a [`GraphBatch`] instead and cannot fail.
-pub fn global_mean_pool<B: Backend>(x: Tensor<B, 2>, graphs: &Segments<B>) -> Result<Tensor<B, 2>> {
+pub fn global_mean_pool<B: SegmentBackend>(
+    x: Tensor<B, 2>,
+    graphs: &Segments<B>,
+) -> Result<Tensor<B, 2>> {
     check_rows("global_mean_pool", &x, graphs)?;
     Ok(segment_mean(x, graphs))
 }
@@ -36,7 +43,10 @@ pub fn global_mean_pool<B: Backend>(x: Tensor<B, 2>, graphs: &Segments<B>) -> Re
 /// # Errors
 /// [`PoolError::RowMismatch`] unless `x` has one row per node of `graphs` (checked on the host,
 /// no device read). [`GlobalPool::apply_batch`] takes a [`GraphBatch`] instead and cannot fail.
-pub fn global_max_pool<B: Backend>(x: Tensor<B, 2>, graphs: &Segments<B>) -> Result<Tensor<B, 2>> {
+pub fn global_max_pool<B: SegmentBackend>(
+    x: Tensor<B, 2>,
+    graphs: &Segments<B>,
+) -> Result<Tensor<B, 2>> {
     check_rows("global_max_pool", &x, graphs)?;
     Ok(segment_max(x, graphs))
 }
@@ -46,7 +56,10 @@ pub fn global_max_pool<B: Backend>(x: Tensor<B, 2>, graphs: &Segments<B>) -> Res
 /// # Errors
 /// [`PoolError::RowMismatch`] unless `x` has one row per node of `graphs` (checked on the host,
 /// no device read). [`GlobalPool::apply_batch`] takes a [`GraphBatch`] instead and cannot fail.
-pub fn global_min_pool<B: Backend>(x: Tensor<B, 2>, graphs: &Segments<B>) -> Result<Tensor<B, 2>> {
+pub fn global_min_pool<B: SegmentBackend>(
+    x: Tensor<B, 2>,
+    graphs: &Segments<B>,
+) -> Result<Tensor<B, 2>> {
     check_rows("global_min_pool", &x, graphs)?;
     Ok(segment_min(x, graphs))
 }
@@ -91,7 +104,7 @@ impl GlobalPool {
     /// Applies the readout to a batch's node features: `x [N, F] -> [G, k·F]` for `k` =
     /// [`parts`](Self::parts)`.len()`. Cannot fail: a [`GraphBatch`] holds one row of `x` per
     /// node by construction.
-    pub fn apply_batch<B: Backend>(&self, graphs: &GraphBatch<B>) -> Tensor<B, 2> {
+    pub fn apply_batch<B: SegmentBackend>(&self, graphs: &GraphBatch<B>) -> Tensor<B, 2> {
         self.read(graphs.x().clone(), graphs.segments())
     }
 
@@ -101,7 +114,11 @@ impl GlobalPool {
     /// # Errors
     /// [`PoolError::RowMismatch`] unless `x` has one row per node of `graphs` (checked on the
     /// host, no device read).
-    pub fn apply<B: Backend>(&self, x: Tensor<B, 2>, graphs: &Segments<B>) -> Result<Tensor<B, 2>> {
+    pub fn apply<B: SegmentBackend>(
+        &self,
+        x: Tensor<B, 2>,
+        graphs: &Segments<B>,
+    ) -> Result<Tensor<B, 2>> {
         check_rows(self.name(), &x, graphs)?;
         Ok(self.read(x, graphs))
     }
@@ -120,7 +137,7 @@ impl GlobalPool {
     }
 
     /// The readout of rows already checked against `graphs`.
-    fn read<B: Backend>(&self, x: Tensor<B, 2>, graphs: &Segments<B>) -> Tensor<B, 2> {
+    fn read<B: SegmentBackend>(&self, x: Tensor<B, 2>, graphs: &Segments<B>) -> Tensor<B, 2> {
         match self {
             GlobalPool::Add => segment_sum(x, graphs),
             GlobalPool::Mean => segment_mean(x, graphs),

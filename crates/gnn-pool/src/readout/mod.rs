@@ -50,23 +50,24 @@ pub use sort::{SortAggregation, SortAggregationConfig};
 
 #[cfg(test)]
 mod tests {
-    use burn::tensor::{Tensor, TensorData, backend::Backend};
+    use burn::tensor::{Tensor, TensorData};
+    use gnn_core::segment::SegmentBackend;
     use gnn_core::{Segments, host};
 
     use super::*;
     use crate::PoolError;
 
     /// Segments `[2, 0, 3, 0]`: an empty graph in the middle and one at the end.
-    fn segments<B: Backend>(device: &B::Device) -> Segments<B> {
+    fn segments<B: SegmentBackend>(device: &B::Device) -> Segments<B> {
         Segments::from_counts(vec![2, 0, 3, 0], device)
     }
 
-    fn x<B: Backend>(device: &B::Device) -> Tensor<B, 2> {
+    fn x<B: SegmentBackend>(device: &B::Device) -> Tensor<B, 2> {
         let values: Vec<f32> = vec![1.0, -2.0, 3.0, 4.0, -5.0, 6.0, 0.5, 0.25, 2.0, -1.0];
         Tensor::from_data(TensorData::new(values, [5, 2]), device)
     }
 
-    fn global_pools_keep_empty_and_trailing_graphs<B: Backend>(device: &B::Device) {
+    fn global_pools_keep_empty_and_trailing_graphs<B: SegmentBackend>(device: &B::Device) {
         let s = segments::<B>(device);
         let cases = [
             (
@@ -127,7 +128,7 @@ mod tests {
         assert_eq!(GlobalPool::MaxMeanAdd.output_width(3), 9);
     }
 
-    fn learnable_readouts_give_one_row_per_graph<B: Backend>(device: &B::Device) {
+    fn learnable_readouts_give_one_row_per_graph<B: SegmentBackend>(device: &B::Device) {
         let s = segments::<B>(device);
         let attention = AttentionalAggregationConfig::new(2)
             .with_d_output(Some(3))
@@ -154,7 +155,7 @@ mod tests {
         );
     }
 
-    fn sort_aggregation_sorts_by_the_last_feature_and_pads<B: Backend>(device: &B::Device) {
+    fn sort_aggregation_sorts_by_the_last_feature_and_pads<B: SegmentBackend>(device: &B::Device) {
         let s = segments::<B>(device);
         let out = SortAggregationConfig::new(3)
             .init()
@@ -175,7 +176,7 @@ mod tests {
 
     /// `x` with more or fewer rows than the segments have nodes: a typed error from every
     /// readout, with no device read; the batch forms agree with the checked ones.
-    fn row_mismatch_is_an_error_not_a_panic<B: Backend>(device: &B::Device) {
+    fn row_mismatch_is_an_error_not_a_panic<B: SegmentBackend>(device: &B::Device) {
         let s = segments::<B>(device);
         let attention = AttentionalAggregationConfig::new(2)
             .init::<B>(device)

@@ -3,6 +3,7 @@ use burn::module::Module;
 use burn::nn::{Linear, LinearConfig};
 use burn::tensor::{Tensor, backend::Backend};
 use gnn_core::burn_compat::sigmoid;
+use gnn_core::segment::SegmentBackend;
 use gnn_core::segment::{segment_softmax, segment_sum};
 use gnn_core::{GraphBatch, Segments};
 
@@ -64,7 +65,7 @@ impl Set2SetConfig {
     }
 }
 
-impl<B: Backend> Set2Set<B> {
+impl<B: SegmentBackend> Set2Set<B> {
     /// - `x`: `[N, d_input]`, `graphs`: the graph of each node
     /// - returns `[G, 2 · d_input]`; an empty graph reads out `r = 0`
     ///

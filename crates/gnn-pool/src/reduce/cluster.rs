@@ -1,5 +1,6 @@
-use burn::tensor::{Tensor, backend::Backend};
+use burn::tensor::Tensor;
 use gnn_core::burn_compat::zeros_if_element_free;
+use gnn_core::segment::SegmentBackend;
 use gnn_core::segment::{scatter_sum, segment_max};
 use gnn_core::{Segments, host};
 use serde::{Deserialize, Serialize};
@@ -17,7 +18,7 @@ pub enum ClusterReduce {
 }
 
 /// Combines node features by cluster: `[N, F] -> [C, F]`, rows in cluster order.
-pub fn reduce_clusters<B: Backend>(
+pub fn reduce_clusters<B: SegmentBackend>(
     x: Tensor<B, 2>,
     clustering: &Clustering,
     reduce: ClusterReduce,

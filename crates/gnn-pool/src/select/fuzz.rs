@@ -4,6 +4,7 @@
 //! clustering then pools its batch ([`avg_pool`], [`max_pool`]) into one node per cluster.
 
 use burn::tensor::backend::Backend;
+use gnn_core::segment::SegmentBackend;
 use gnn_core::testing::{Outcome, fuzz};
 use gnn_core::{Graph, GraphBatch};
 use proptest::prelude::*;
@@ -105,7 +106,10 @@ fn batch<B: Backend>(case: &ClusterCase, device: &B::Device) -> GraphBatch<B> {
     GraphBatch::from_graphs(&graphs, device).expect("graphs of one width")
 }
 
-fn check<B: Backend>(case: ClusterCase, device: &B::Device) -> Result<Outcome, TestCaseError> {
+fn check<B: SegmentBackend>(
+    case: ClusterCase,
+    device: &B::Device,
+) -> Result<Outcome, TestCaseError> {
     let graphs = batch::<B>(&case, device);
     let clustering = match Clustering::from_ids(&case.ids, &graphs) {
         Ok(clustering) => clustering,
@@ -162,7 +166,7 @@ fn check<B: Backend>(case: ClusterCase, device: &B::Device) -> Result<Outcome, T
     Ok(Outcome::Accepted)
 }
 
-fn fuzz_clustering_from_ids<B: Backend>(device: &B::Device) {
+fn fuzz_clustering_from_ids<B: SegmentBackend>(device: &B::Device) {
     let device = device.clone();
     fuzz(
         &format!("Clustering::from_ids on {}", B::name(&device)),

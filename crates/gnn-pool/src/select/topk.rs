@@ -2,6 +2,7 @@ use burn::config::Config;
 use burn::module::{Module, Param};
 use burn::nn::Initializer;
 use burn::tensor::{Int, Tensor, backend::Backend};
+use gnn_core::segment::SegmentBackend;
 use gnn_core::{Segments, host, segment};
 use serde::{Deserialize, Serialize};
 
@@ -56,7 +57,7 @@ impl Selection {
     ///
     /// The one place the score activation is dispatched, for [`SelectTopK`] and
     /// [`SagPooling`](crate::SagPooling). Device reads: none.
-    pub fn score<B: Backend>(
+    pub fn score<B: SegmentBackend>(
         &self,
         activation: ScoreActivation,
         raw: Tensor<B, 1>,
@@ -160,7 +161,7 @@ impl SelectTopKConfig {
     }
 }
 
-impl<B: Backend> SelectTopK<B> {
+impl<B: SegmentBackend> SelectTopK<B> {
     /// Scores every node and keeps the best of each graph.
     ///
     /// - `score_input`: `[N, d_input]`
@@ -198,9 +199,10 @@ impl<B: Backend> SelectTopK<B> {
 /// (ratio or count mode; min-score mode compares the scores to the threshold instead).
 ///
 /// Order: graphs in ascending order; within a graph by score descending, exact ties by
-/// ascending node id (PyG leaves tie order undefined). Device reads: none in ratio and count
+/// ascending node id (PyG leaves tie order undefined), NaN first
+/// ([`segment_top_k`](gnn_core::segment::segment_top_k)). Device reads: none in ratio and count
 /// modes, one in min-score mode.
-pub fn select_top_k<B: Backend>(
+pub fn select_top_k<B: SegmentBackend>(
     score: Tensor<B, 1>,
     segments: &Segments<B>,
     selection: Selection,
@@ -214,7 +216,6 @@ pub fn select_top_k<B: Backend>(
         return select_min_score(score, segments, selection);
     };
     let device = score.device();
-    let num_graphs = segments.num_segments();
     let total: usize = kept.iter().sum();
     if total == 0 {
         return KeptNodes {
@@ -223,27 +224,7 @@ pub fn select_top_k<B: Backend>(
             segments: Segments::from_counts(kept, &device),
         };
     }
-    let rows = score.dims()[0];
-    let layout = segments.dense_layout();
-    let width = layout.width;
-    let dense = layout.densify(
-        reshape(sort_keys(score.clone()), [rows, 1]),
-        f64::NEG_INFINITY,
-    );
-    let dense = reshape(dense, [num_graphs, width]);
-    let slots = sort_descending_stable(dense, width);
-
-    // Host-side: the first kept[g] slots of each graph's row, and that graph's first node id.
-    let mut take = Vec::with_capacity(total);
-    let mut offset = Vec::with_capacity(total);
-    for (g, &k) in kept.iter().enumerate() {
-        take.extend((0..k).map(|slot| g * width + slot));
-        offset.extend(std::iter::repeat_n(segments.offsets()[g] as i64, k));
-    }
-    let local = reshape(slots, [num_graphs * width]).select(0, host::index_tensor(&take, &device));
-    let offset =
-        Tensor::<B, 1, Int>::from_data(burn::tensor::TensorData::new(offset, [total]), &device);
-    let perm = local + offset;
+    let perm = segment::segment_top_k(score.clone(), segments, &kept);
     let kept_segments =
         Segments::from_parts_unchecked(segments.ids().clone().select(0, perm.clone()), kept);
     KeptNodes {
@@ -253,48 +234,7 @@ pub fn select_top_k<B: Backend>(
     }
 }
 
-/// The scores as sort keys that rank every node above the `-inf` padding of the dense layout.
-///
-/// A padding slot that sorted among the first `k` would become a node id outside its graph:
-/// the next graph's node, or past the end (which not every backend bounds-checks). A diverged
-/// model scores NaN, which sorts differently on every backend: it ranks first here, as in
-/// PyTorch's descending sort. A score of `-inf` becomes the lowest finite `f32`.
-fn sort_keys<B: Backend>(score: Tensor<B, 1>) -> Tensor<B, 1> {
-    let score = score.detach();
-    let is_nan = score.clone().is_nan();
-    let is_minus_infinity = score.clone().equal_elem(f64::NEG_INFINITY);
-    score
-        .mask_fill(is_nan, f64::INFINITY)
-        .mask_fill(is_minus_infinity, f32::MIN)
-}
-
-/// Slot order of each row of `dense` `[G, W]`, by value descending, exact ties by ascending slot.
-///
-/// Burn's sorts are unstable, so ties are broken explicitly: a second sort on the unique key
-/// `group · W + slot`, where `group` numbers the runs of equal values. The key must fit the
-/// backend's Int type (i32 on some backends), so rows wider than 46,340 slots keep the order
-/// the backend returns for ties.
-fn sort_descending_stable<B: Backend>(dense: Tensor<B, 2>, width: usize) -> Tensor<B, 2, Int> {
-    let (sorted, slots) = dense.sort_descending_with_indices(1);
-    if !(2..=46_340).contains(&width) {
-        return slots;
-    }
-    let [rows, _] = sorted.dims();
-    let starts_run = sorted
-        .clone()
-        .narrow(1, 1, width - 1)
-        .not_equal(sorted.narrow(1, 0, width - 1))
-        .int();
-    let group = Tensor::cat(
-        vec![Tensor::zeros([rows, 1], &slots.device()), starts_run],
-        1,
-    )
-    .cumsum(1);
-    let key = group * (width as i64) + slots.clone();
-    slots.gather(1, key.argsort(1))
-}
-
-fn select_min_score<B: Backend>(
+fn select_min_score<B: SegmentBackend>(
     score: Tensor<B, 1>,
     segments: &Segments<B>,
     selection: Selection,
