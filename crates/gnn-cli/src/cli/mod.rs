@@ -52,6 +52,9 @@ pub enum Command {
     /// Train several models on the same folds and compare them: test accuracy, seconds per
     /// epoch, parameters and peak memory (comparison.md / .json / .svg); rerunning skips what
     /// finished.
+    // `--model` and `--resume` come with the flattened `gnn train` flags but are compare's to
+    // set per model (giving either is a usage error), so its help leaves them out.
+    #[command(mut_arg("model", |arg| arg.hide(true)), mut_arg("resume", |arg| arg.hide(true)))]
     Compare(CompareArgs),
 }
 
@@ -391,6 +394,42 @@ mod tests {
         assert_eq!((err.code, err.message.lines().count()), (2, 1));
         let err = parse(["gnn", "select"]).expect_err("no run");
         assert_eq!((err.code, err.message.lines().count()), (2, 1));
+    }
+
+    #[test]
+    fn compare_help_lists_models_but_not_the_flags_it_sets_itself() {
+        let help = parse(["gnn", "compare", "--help"]).expect_err("help");
+        assert_eq!(help.code, 0);
+        assert!(
+            help.message.contains("--models <MODELS>"),
+            "{}",
+            help.message
+        );
+        assert!(help.message.contains("--epochs"), "{}", help.message);
+        for hidden in ["--model <MODEL>", "--resume"] {
+            assert!(
+                !help.message.contains(hidden),
+                "{hidden} in: {}",
+                help.message
+            );
+        }
+        for given in [["--model", "sag"], ["--resume", "runs/x"]] {
+            let args = [
+                "gnn",
+                "compare",
+                "--models",
+                "global,sag",
+                given[0],
+                given[1],
+            ];
+            let err = parse(args).expect_err("compare sets these itself");
+            assert_eq!(
+                (err.code, err.message.lines().count()),
+                (2, 1),
+                "{}",
+                err.message
+            );
+        }
     }
 
     #[test]
