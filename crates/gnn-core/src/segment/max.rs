@@ -1,6 +1,6 @@
 //! Maxima and minima of each segment, with PyG's gradient (split among exact ties).
 
-use burn::tensor::{Tensor, backend::Backend};
+use burn::tensor::{Bool, Tensor, backend::Backend};
 
 use super::Segments;
 use super::reduce::segment_sum;
@@ -40,16 +40,22 @@ pub fn segment_max<B: Backend>(x: Tensor<B, 2>, segments: &Segments<B>) -> Tenso
         .clone()
         .detach()
         .not_equal(max.select(0, segments.ids.clone()));
-    let counts = segments
-        .counts
-        .iter()
-        .map(|&c| c as f32)
-        .collect::<Vec<_>>();
-    let counts = reshape(host::float_tensor::<B>(&counts, &device), [num_segments, 1]);
-    // Ties per (segment, feature); an empty segment gets 1 (its sum is 0 anyway).
-    let ties = (counts - segment_sum(not_max.clone().float(), segments)).clamp_min(1.0);
+    let ties = ties(not_max.clone(), segments);
     // mask_fill, not a product with the indicator: a -inf that is not a maximum would give NaN.
     segment_sum(x.mask_fill(not_max, 0.0), segments) / ties
+}
+
+/// Rows tied for their segment's extremum, per (segment, feature): `[num_segments, F]`, at
+/// least 1 (an empty segment's gradient sum is 0 anyway). `not_extremum [n, F]` marks the rows
+/// that are not their segment's extremum.
+fn ties<B: Backend>(not_extremum: Tensor<B, 2, Bool>, segments: &Segments<B>) -> Tensor<B, 2> {
+    let device = not_extremum.device();
+    let counts: Vec<f32> = segments.counts.iter().map(|&c| c as f32).collect();
+    let counts = reshape(
+        host::float_tensor::<B>(&counts, &device),
+        [segments.num_segments(), 1],
+    );
+    (counts - segment_sum(not_extremum.float(), segments)).clamp_min(1.0)
 }
 
 /// Rows reduced at once by one level of [`detached_segment_max`].
@@ -148,15 +154,8 @@ pub fn segment_extremum_backward<B: Backend>(
     if let Some(zeros) = zeros_if_element_free(&[num_segments], [rows, features], &x.device()) {
         return zeros;
     }
-    let device = x.device();
     let not_extremum = x.not_equal(extremum.select(0, segments.ids.clone()));
-    let counts = segments
-        .counts
-        .iter()
-        .map(|&c| c as f32)
-        .collect::<Vec<_>>();
-    let counts = reshape(host::float_tensor::<B>(&counts, &device), [num_segments, 1]);
-    let ties = (counts - segment_sum(not_extremum.clone().float(), segments)).clamp_min(1.0);
+    let ties = ties(not_extremum.clone(), segments);
     (grad / ties)
         .select(0, segments.ids.clone())
         .mask_fill(not_extremum, 0.0)
