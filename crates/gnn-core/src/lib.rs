@@ -16,7 +16,7 @@
 //!
 //! Cargo features (none on by default; the library itself needs no backend):
 //! - `ndarray`, `flex`, `wgpu`, `autodiff`: [`segment::SegmentBackend`] for that backend (native
-//!   kernels on NdArray and Flex, the portable defaults on Wgpu, a hand-written backward for
+//!   kernels on NdArray and Flex, CubeCL kernels on Wgpu, a hand-written backward for
 //!   `Autodiff<B>`); any other backend gets it with an empty `impl SegmentBackend for MyBackend {}`
 //!   in its own crate;
 //! - `testing`: the `testing` module, backend-generic test macros, a float64 finite-difference

@@ -33,6 +33,8 @@ pub mod select;
 pub mod topk_pool;
 
 #[cfg(test)]
+mod determinism_tests;
+#[cfg(test)]
 mod gradient_tests;
 
 /// The Burn this crate is built against (0.21), for dependents that name no other.

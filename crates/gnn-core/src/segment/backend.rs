@@ -18,7 +18,7 @@ use super::{Segments, portable};
 /// |---|---|---|
 /// | `NdArray<E, I, Q>` | `ndarray` | native loops over the storage, in parallel over segments |
 /// | `Flex` | `flex` | the same loops |
-/// | `CubeBackend<R, ..>` (`Wgpu` without `fusion`, the build this workspace uses) | `wgpu` | the portable defaults |
+/// | `CubeBackend<R, ..>` (`Wgpu` without `fusion`, the build this workspace uses) | `wgpu` | CubeCL kernels, no atomics (bit-identical run to run); the broadcast is the default gather |
 /// | `Autodiff<B, C>` of any of them | `autodiff` | the inner backend's forward, a hand-written backward |
 ///
 /// Another backend gets every operation with an empty implementation, since the defaults work
