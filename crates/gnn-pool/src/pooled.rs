@@ -21,7 +21,7 @@ pub struct Pooled<B: Backend> {
 }
 
 /// Select → Reduce (gate) → Connect (filter) for a score-based selection.
-pub(crate) fn pool_kept_nodes<B: Backend>(
+pub(crate) fn pool_kept_nodes<B: gnn_core::segment::SegmentBackend>(
     graphs: GraphBatch<B>,
     kept: KeptNodes<B>,
     multiplier: f64,

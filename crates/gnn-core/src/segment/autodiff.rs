@@ -205,6 +205,63 @@ fn broadcast<B: SegmentBackend, C: CheckpointStrategy>(
     wrap(out)
 }
 
+/// Backward of a scaled gather: one inner kernel gives both gradients.
+#[derive(Debug)]
+struct GatherScaledBackward;
+
+impl<B: SegmentBackend> Backward<B, 2> for GatherScaledBackward {
+    /// The rows, the ids and the scales of the forward.
+    type State = (
+        B::FloatTensorPrimitive,
+        B::IntTensorPrimitive,
+        B::FloatTensorPrimitive,
+    );
+
+    fn backward(self, ops: Ops<Self::State, 2>, grads: &mut Gradients, _: &mut Checkpointer) {
+        let (x, perm, scale) = ops.state;
+        let grad = grads.consume::<B>(&ops.node);
+        let [x_node, scale_node] = ops.parents;
+        let (d_x, d_scale) = B::gather_scaled_backward(
+            inner(x),
+            Tensor::from_primitive(perm),
+            inner(scale),
+            inner(grad),
+        );
+        if let Some(node) = x_node {
+            grads.register::<B>(node.id, d_x.into_primitive().tensor());
+        }
+        if let Some(node) = scale_node {
+            grads.register::<B>(node.id, d_scale.into_primitive().tensor());
+        }
+    }
+}
+
+fn gather_scaled<B: SegmentBackend, C: CheckpointStrategy>(
+    x: Tensor<Autodiff<B, C>, 2>,
+    perm: Tensor<Autodiff<B, C>, 1, Int>,
+    scale: Tensor<Autodiff<B, C>, 1>,
+) -> Tensor<Autodiff<B, C>, 2> {
+    let (x, scale) = (tracked(x), tracked(scale));
+    let perm: B::IntTensorPrimitive = perm.into_primitive();
+    let forward = |x: B::FloatTensorPrimitive, perm: B::IntTensorPrimitive, scale| {
+        B::gather_scaled(inner(x), Tensor::from_primitive(perm), inner(scale))
+            .into_primitive()
+            .tensor()
+    };
+    let out = match GatherScaledBackward
+        .prepare::<C>([x.node.clone(), scale.node.clone()])
+        .compute_bound()
+        .stateful()
+    {
+        OpsKind::Tracked(prep) => {
+            let out = forward(x.primitive.clone(), perm.clone(), scale.primitive.clone());
+            prep.finish((x.primitive, perm, scale.primitive), out)
+        }
+        OpsKind::UnTracked(prep) => prep.finish(forward(x.primitive, perm, scale.primitive)),
+    };
+    wrap(out)
+}
+
 impl<B: SegmentBackend, C: CheckpointStrategy> SegmentBackend for Autodiff<B, C> {
     fn segment_sum(x: Tensor<Self, 2>, segments: &Segments<Self>) -> Tensor<Self, 2> {
         sum(x, segments, false)
@@ -234,5 +291,13 @@ impl<B: SegmentBackend, C: CheckpointStrategy> SegmentBackend for Autodiff<B, C>
         let score = inner::<B, 1>(tracked(score).primitive);
         let perm = B::segment_top_k(score, &inner_segments(segments), kept);
         Tensor::from_primitive(perm.into_primitive())
+    }
+
+    fn gather_scaled(
+        x: Tensor<Self, 2>,
+        perm: Tensor<Self, 1, Int>,
+        scale: Tensor<Self, 1>,
+    ) -> Tensor<Self, 2> {
+        gather_scaled(x, perm, scale)
     }
 }

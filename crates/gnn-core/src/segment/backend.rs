@@ -79,6 +79,27 @@ pub trait SegmentBackend: Backend {
         portable::segment_broadcast(values, segments)
     }
 
+    /// Rows `perm [k]` of `x [n, F]`, each scaled by its `scale [k]`: `[k, F]` (the reduction
+    /// of score-based pooling). `perm` holds ids below `n`, checked by the caller.
+    fn gather_scaled(
+        x: Tensor<Self, 2>,
+        perm: Tensor<Self, 1, Int>,
+        scale: Tensor<Self, 1>,
+    ) -> Tensor<Self, 2> {
+        portable::gather_scaled(x, perm, scale)
+    }
+
+    /// The gradient of [`gather_scaled`](Self::gather_scaled) for `grad [k, F]`:
+    /// `(∂x [n, F], ∂scale [k])`. Autodiff wrappers call it in the backward.
+    fn gather_scaled_backward(
+        x: Tensor<Self, 2>,
+        perm: Tensor<Self, 1, Int>,
+        scale: Tensor<Self, 1>,
+        grad: Tensor<Self, 2>,
+    ) -> (Tensor<Self, 2>, Tensor<Self, 1>) {
+        portable::gather_scaled_backward(x, perm, scale, grad)
+    }
+
     /// The first `kept[s]` rows of each segment `s` by `score [n]` descending, exact ties by
     /// ascending row, NaN first (as PyTorch's descending sort; `-inf` ranks as the lowest finite
     /// `f32`), grouped by segment in ascending order: the selected row ids `[Σ kept]`. Not

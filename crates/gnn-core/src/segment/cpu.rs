@@ -9,7 +9,7 @@ use burn::tensor::{
     backend::{Backend, BackendTypes},
 };
 
-use super::{SegmentBackend, Segments, kernels, portable};
+use super::{SegmentBackend, Segments, gather_kernels, kernels, portable};
 
 /// A float tensor's values on the host, row-major.
 pub(super) enum Floats<'a> {
@@ -170,6 +170,70 @@ fn top_k<B: HostStorage>(
     )
 }
 
+/// The ids of an Int tensor of a CPU backend (a copy in memory, no device involved).
+fn ids<B: Backend>(perm: Tensor<B, 1, Int>) -> Vec<i64> {
+    perm.into_data().iter::<i64>().collect()
+}
+
+fn gather_scaled<B: HostStorage>(
+    x: Tensor<B, 2>,
+    perm: Tensor<B, 1, Int>,
+    scale: Tensor<B, 1>,
+) -> Tensor<B, 2> {
+    let [_, features] = x.dims();
+    let device = x.device();
+    let ids = ids(perm.clone());
+    let shape = [ids.len(), features];
+    let (x, scale) = (primitive(x), primitive(scale));
+    let native = match (B::floats(&x), B::floats(&scale)) {
+        (Some(Floats::F32(x)), Some(Floats::F32(s))) => Some(output(
+            gather_kernels::gather_scaled(&x, features, &ids, &s),
+            shape,
+            &device,
+        )),
+        (Some(Floats::F64(x)), Some(Floats::F64(s))) => Some(output(
+            gather_kernels::gather_scaled(&x, features, &ids, &s),
+            shape,
+            &device,
+        )),
+        _ => None,
+    };
+    native
+        .unwrap_or_else(|| portable::gather_scaled(from_primitive(x), perm, from_primitive(scale)))
+}
+
+fn gather_scaled_backward<B: HostStorage>(
+    x: Tensor<B, 2>,
+    perm: Tensor<B, 1, Int>,
+    scale: Tensor<B, 1>,
+    grad: Tensor<B, 2>,
+) -> (Tensor<B, 2>, Tensor<B, 1>) {
+    let shape = x.dims();
+    let device = x.device();
+    let ids = ids(perm.clone());
+    let k = ids.len();
+    let (x, scale, grad) = (primitive(x), primitive(scale), primitive(grad));
+    let native = match (B::floats(&x), B::floats(&scale), B::floats(&grad)) {
+        (Some(Floats::F32(x)), Some(Floats::F32(s)), Some(Floats::F32(g))) => {
+            let (d_x, d_s) = gather_kernels::gather_scaled_backward(&x, shape[1], &ids, &s, &g);
+            Some((output(d_x, shape, &device), output(d_s, [k], &device)))
+        }
+        (Some(Floats::F64(x)), Some(Floats::F64(s)), Some(Floats::F64(g))) => {
+            let (d_x, d_s) = gather_kernels::gather_scaled_backward(&x, shape[1], &ids, &s, &g);
+            Some((output(d_x, shape, &device), output(d_s, [k], &device)))
+        }
+        _ => None,
+    };
+    native.unwrap_or_else(|| {
+        portable::gather_scaled_backward(
+            from_primitive(x),
+            perm,
+            from_primitive(scale),
+            from_primitive(grad),
+        )
+    })
+}
+
 /// The native [`SegmentBackend`] methods, for a [`HostStorage`] backend.
 macro_rules! native_segment_ops {
     () => {
@@ -205,6 +269,21 @@ macro_rules! native_segment_ops {
             kept: &[usize],
         ) -> Tensor<Self, 1, Int> {
             top_k(score, segments, kept)
+        }
+        fn gather_scaled(
+            x: Tensor<Self, 2>,
+            perm: Tensor<Self, 1, Int>,
+            scale: Tensor<Self, 1>,
+        ) -> Tensor<Self, 2> {
+            gather_scaled(x, perm, scale)
+        }
+        fn gather_scaled_backward(
+            x: Tensor<Self, 2>,
+            perm: Tensor<Self, 1, Int>,
+            scale: Tensor<Self, 1>,
+            grad: Tensor<Self, 2>,
+        ) -> (Tensor<Self, 2>, Tensor<Self, 1>) {
+            gather_scaled_backward(x, perm, scale, grad)
         }
     };
 }

@@ -21,6 +21,8 @@ pub(crate) trait Real:
     + Sync
     + PartialOrd
     + std::ops::Add<Output = Self>
+    + std::ops::AddAssign
+    + std::ops::Mul<Output = Self>
     + std::ops::Div<Output = Self>
     + std::ops::Neg<Output = Self>
     + 'static
@@ -144,7 +146,7 @@ fn combine<T: Real>(
 #[inline(always)]
 fn add_rows<T: Real>(acc: &mut [T], row: &[T]) {
     for (a, &v) in acc.iter_mut().zip(row) {
-        *a = *a + v;
+        *a += v;
     }
 }
 

@@ -32,6 +32,9 @@ mod cpu;
 #[cfg(feature = "wgpu")]
 mod cube;
 mod dense;
+mod gather;
+#[cfg(any(feature = "ndarray", feature = "flex"))]
+mod gather_kernels;
 #[cfg(any(feature = "ndarray", feature = "flex"))]
 mod kernels;
 mod max;
@@ -53,6 +56,7 @@ pub use reduce::{scatter_sum, segment_softmax};
 /// every backend and differentiable through any autodiff wrapper. They are the defaults of
 /// [`SegmentBackend`] and the reference the native kernels are tested against.
 pub mod portable {
+    pub use super::gather::{gather_scaled, gather_scaled_backward};
     pub use super::max::{segment_extremum_backward, segment_max, segment_min};
     pub use super::reduce::{segment_broadcast, segment_mean, segment_sum};
     pub use super::topk::segment_top_k;
@@ -113,6 +117,30 @@ pub fn segment_broadcast<B: SegmentBackend>(
     ) {
         Some(zeros) => zeros,
         None => B::segment_broadcast(values, segments),
+    }
+}
+
+/// Rows `perm [k]` of `x [n, F]`, each scaled by its `scale [k]`: `x[perm[i]] · scale[i]`,
+/// `[k, F]`; the reduction of score-based pooling (TopK, SAG). Differentiable in `x` and
+/// `scale`, with one native kernel forward and one backward on the CPU backends. Device reads:
+/// none.
+///
+/// # Panics
+/// When `perm` and `scale` differ in length. `perm`'s ids must be below `n`: layers pass the
+/// ids of [`segment_top_k`]; a CPU kernel panics on an id out of range rather than read past
+/// `x`.
+#[track_caller]
+pub fn gather_scaled<B: SegmentBackend>(
+    x: Tensor<B, 2>,
+    perm: Tensor<B, 1, Int>,
+    scale: Tensor<B, 1>,
+) -> Tensor<B, 2> {
+    let [k] = perm.dims();
+    assert_eq!(scale.dims()[0], k, "gather_scaled: one scale per id");
+    let [rows, features] = x.dims();
+    match zeros_if_element_free(&[k, rows, features], [k, features], &x.device()) {
+        Some(zeros) => zeros,
+        None => B::gather_scaled(x, perm, scale),
     }
 }
 

@@ -264,8 +264,65 @@ fn gradients_match_the_portable_formulation<B: AutodiffBackend + SegmentBackend>
     }
 }
 
+/// The scaled gather of each backend (forward on the inner backend, gradients of both inputs
+/// through its autodiff) against the portable formulation: distinct ids as pooling gives them,
+/// repeated ids, every row and no row of a huge input.
+fn gather_scaled_matches_the_portable_formulation<B: AutodiffBackend + SegmentBackend>(
+    device: &B::Device,
+) {
+    let mut rng = StdRng::seed_from_u64(29);
+    let distinct: Vec<usize> = (0..2100).filter(|_| rng.random_bool(0.4)).collect();
+    let repeated: Vec<usize> = (0..300).map(|_| rng.random_range(0..7)).collect();
+    let cases: [(usize, Vec<usize>); 4] = [
+        (2100, distinct),
+        (7, repeated),
+        (9, (0..9).rev().collect()),
+        (5, vec![3]),
+    ];
+    for (case, (rows, perm)) in cases.into_iter().enumerate() {
+        let k = perm.len();
+        let seed = 500 + case as u64;
+        let x = values(rows * F, Values::Random, seed);
+        let scale = values(k, Values::Random, seed + 1);
+        let w = values(k * F, Values::Random, seed + 2);
+        let what = format!("gather_scaled of {k} ids into {rows} rows");
+        let ids = || host::index_tensor::<B>(&perm, device);
+        let run = |native: bool| {
+            let xt = upload::<B, 2>(&x, [rows, F], device).require_grad();
+            let st = upload::<B, 1>(&scale, [k], device).require_grad();
+            let out = if native {
+                B::gather_scaled(xt.clone(), ids(), st.clone())
+            } else {
+                portable::gather_scaled(xt.clone(), ids(), st.clone())
+            };
+            let values = host::floats(out.clone().inner());
+            let grads = (out * upload::<B, 2>(&w, [k, F], device)).sum().backward();
+            let d_x = xt.grad(&grads).map(host::floats).expect("x is tracked");
+            let d_s = st.grad(&grads).map(host::floats).expect("scale is tracked");
+            (values, d_x, d_s)
+        };
+        let (native, portable) = (run(true), run(false));
+        assert_same(&native.0, &portable.0, 0.0, &what);
+        assert_same(
+            &native.1,
+            &portable.1,
+            1e-5,
+            &format!("{what}: gradient of x"),
+        );
+        assert_same(
+            &native.2,
+            &portable.2,
+            1e-5,
+            &format!("{what}: gradient of scale"),
+        );
+    }
+}
+
 crate::backend_tests!(kernels_match_the_portable_formulation);
-crate::autodiff_backend_tests!(gradients_match_the_portable_formulation);
+crate::autodiff_backend_tests!(
+    gradients_match_the_portable_formulation,
+    gather_scaled_matches_the_portable_formulation
+);
 
 /// The hand-written backward against float-64 finite differences, on the native kernels of
 /// `NdArray<f64>`, with exact ties (split among the tied rows, PyG's gradient) and a huge segment.
@@ -303,6 +360,22 @@ fn native_backward_matches_finite_differences() {
             TOL,
         );
     }
+    // The scaled gather, in both inputs, with a repeated id.
+    let x = gradcheck::random_2d::<B64>([5, FD_F], 970, &device);
+    let scale = gradcheck::random_2d::<B64>([4, 1], 971, &device).reshape([4]);
+    let perm = || host::index_tensor::<B64>(&[4, 0, 2, 0], &device);
+    check_gradient(
+        "native gather_scaled, rows",
+        &x,
+        |x| weighted_sum(B64::gather_scaled(x, perm(), scale.clone()), 3),
+        TOL,
+    );
+    check_gradient(
+        "native gather_scaled, scales",
+        &scale.clone().reshape([4, 1]),
+        |s| weighted_sum(B64::gather_scaled(x.clone(), perm(), s.reshape([4])), 3),
+        TOL,
+    );
     // Exact ties: finite differences see a kink, so the split is checked in closed form.
     let segments = Segments::<B64>::from_counts(vec![3], &device);
     let x = upload::<B64, 2>(&[1.0, 2.0, 0.0, 0.0, 1.0, 2.0], [3, 2], &device).require_grad();
