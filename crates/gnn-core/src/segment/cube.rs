@@ -9,8 +9,8 @@
 //! that segment only.
 //!
 //! Sizes come from the host offsets of [`Segments`], uploaded with each call (a write, never a
-//! read). The broadcast keeps the portable default, a gather that is already one unit per
-//! output element. A very large graph is folded by a single unit per feature; a two-level
+//! read). The broadcast and the scaled gather keep the portable defaults, gathers that are
+//! already one unit per output element. A very large graph is folded by a single unit per feature; a two-level
 //! scheme would spread it over a cube, and is left for when a GPU run shows the need.
 //!
 //! A build with `fusion` on makes `Wgpu` a `Fusion<CubeBackend<..>>`, which would need its own

@@ -21,8 +21,9 @@
 //! The code follows the data flow: [`Segments`] (this file) describes the rows of each segment,
 //! `reduce` sums, averages and normalises over them, `max` takes their maxima and minima, and
 //! `dense` pads them into a `[num_segments, width, F]` batch, `topk` selects the best rows of
-//! each, `backend` declares [`SegmentBackend`], `kernels` holds the CPU kernels and `cpu`,
-//! `autodiff` and `cube` implement the trait for each backend.
+//! each, `gather` scales the selected rows (the gate of score-based pooling), `backend` declares
+//! [`SegmentBackend`], `kernels` and `gather_kernels` hold the CPU kernels and `cpu`, `autodiff`
+//! and `cube` implement the trait for each backend.
 
 #[cfg(feature = "autodiff")]
 mod autodiff;
