@@ -199,3 +199,32 @@ pub fn panic_message<R>(f: impl FnOnce() -> R) -> String {
             .unwrap_or_default(),
     }
 }
+
+/// Every parameter's gradient in `grads`, flattened, in the module's visiting order (empty for
+/// a parameter without one): for tests that compare the gradients of two runs.
+pub fn parameter_gradients<B, M>(module: &M, grads: &burn::optim::GradientsParams) -> Vec<Vec<f64>>
+where
+    B: burn::tensor::backend::AutodiffBackend,
+    M: burn::module::Module<B>,
+{
+    struct Collect<'a> {
+        grads: &'a burn::optim::GradientsParams,
+        found: Vec<Vec<f64>>,
+    }
+    impl<B: burn::tensor::backend::AutodiffBackend> burn::module::ModuleVisitor<B> for Collect<'_> {
+        fn visit_float<const D: usize>(&mut self, param: &burn::module::Param<Tensor<B, D>>) {
+            let grad = self
+                .grads
+                .get::<B::InnerBackend, D>(param.id)
+                .map(crate::host::floats)
+                .unwrap_or_default();
+            self.found.push(grad);
+        }
+    }
+    let mut collect = Collect {
+        grads,
+        found: Vec::new(),
+    };
+    module.visit(&mut collect);
+    collect.found
+}

@@ -2,10 +2,10 @@
 //! twice, gives bit-identical outputs, selections and gradients on every backend (on Wgpu the
 //! segment kernels use no atomics; PyG's CUDA scatter is not deterministic, PyG #7525, #3175).
 
-use burn::module::{Module, ModuleVisitor, Param};
 use burn::optim::GradientsParams;
 use burn::tensor::{Tensor, TensorData, backend::AutodiffBackend};
 use gnn_core::segment::SegmentBackend;
+use gnn_core::testing::parameter_gradients;
 use gnn_core::{Graph, GraphBatch, host};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -39,35 +39,6 @@ fn graphs(seed: u64) -> Vec<Graph> {
             Graph::new(n, FEATURES, x, edges).expect("valid graph")
         })
         .collect()
-}
-
-/// Every parameter's gradient, flattened, in visiting order.
-struct Collect<'a> {
-    grads: &'a GradientsParams,
-    found: Vec<Vec<f64>>,
-}
-
-impl<B: AutodiffBackend> ModuleVisitor<B> for Collect<'_> {
-    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<B, D>>) {
-        let grad = self
-            .grads
-            .get::<B::InnerBackend, D>(param.id)
-            .map(host::floats)
-            .unwrap_or_default();
-        self.found.push(grad);
-    }
-}
-
-fn parameter_gradients<B: AutodiffBackend, M: Module<B>>(
-    module: &M,
-    grads: &GradientsParams,
-) -> Vec<Vec<f64>> {
-    let mut collect = Collect {
-        grads,
-        found: Vec::new(),
-    };
-    module.visit(&mut collect);
-    collect.found
 }
 
 /// `Σ w ⊙ t` with fixed weights, so every output entry matters.

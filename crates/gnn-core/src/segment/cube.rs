@@ -37,6 +37,16 @@ const CUBE_UNITS: u32 = 256;
 mod kernels {
     use cubecl::prelude::*;
 
+    /// The (segment, feature) of a unit of a per-(segment, feature) kernel, and the segment's
+    /// rows `start..end`.
+    #[cube]
+    fn unit_span<I: Int>(offsets: &Tensor<I>, features: usize) -> (usize, usize, usize, usize) {
+        let segment = ABSOLUTE_POS / features;
+        let start = usize::cast_from(offsets[segment]);
+        let end = usize::cast_from(offsets[segment + 1]);
+        (segment, ABSOLUTE_POS % features, start, end)
+    }
+
     /// Sum (or mean) of each segment's rows, one unit per (segment, feature).
     #[cube(launch_unchecked)]
     pub(super) fn segment_sum_kernel<F: Float, I: Int>(
@@ -45,15 +55,10 @@ mod kernels {
         out: &mut Tensor<F>,
         #[comptime] mean: bool,
     ) {
-        let features = out.shape(1);
-        let position = ABSOLUTE_POS;
-        if position >= out.shape(0) * features {
+        if ABSOLUTE_POS >= out.shape(0) * out.shape(1) {
             terminate!();
         }
-        let segment = position / features;
-        let feature = position % features;
-        let start = usize::cast_from(offsets[segment]);
-        let end = usize::cast_from(offsets[segment + 1]);
+        let (segment, feature, start, end) = unit_span::<I>(offsets, out.shape(1));
         let mut total = F::new(0.0);
         for row in start..end {
             total += x[row * x.stride(0) + feature * x.stride(1)];
@@ -73,15 +78,10 @@ mod kernels {
         out: &mut Tensor<F>,
         #[comptime] max: bool,
     ) {
-        let features = out.shape(1);
-        let position = ABSOLUTE_POS;
-        if position >= out.shape(0) * features {
+        if ABSOLUTE_POS >= out.shape(0) * out.shape(1) {
             terminate!();
         }
-        let segment = position / features;
-        let feature = position % features;
-        let start = usize::cast_from(offsets[segment]);
-        let end = usize::cast_from(offsets[segment + 1]);
+        let (segment, feature, start, end) = unit_span::<I>(offsets, out.shape(1));
         let mut best = F::new(0.0);
         if end > start {
             best = x[start * x.stride(0) + feature * x.stride(1)];
@@ -107,15 +107,10 @@ mod kernels {
         offsets: &Tensor<I>,
         out: &mut Tensor<F>,
     ) {
-        let features = extremum.shape(1);
-        let position = ABSOLUTE_POS;
-        if position >= extremum.shape(0) * features {
+        if ABSOLUTE_POS >= extremum.shape(0) * extremum.shape(1) {
             terminate!();
         }
-        let segment = position / features;
-        let feature = position % features;
-        let start = usize::cast_from(offsets[segment]);
-        let end = usize::cast_from(offsets[segment + 1]);
+        let (segment, feature, start, end) = unit_span::<I>(offsets, extremum.shape(1));
         let best = extremum[segment * extremum.stride(0) + feature * extremum.stride(1)];
         // Counted in floats: exact up to 2^24 tied rows.
         let mut ties = F::new(0.0);

@@ -170,7 +170,6 @@ fn shard_step<B: AutodiffBackend + SegmentBackend>(
 #[cfg(test)]
 mod tests {
     use burn::data::dataloader::batcher::Batcher;
-    use burn::module::{Module, ModuleVisitor, Param};
     use burn::tensor::Distribution;
     use gnn_core::host;
 
@@ -179,33 +178,11 @@ mod tests {
     use crate::train::ShardedGraphBatcher;
     use gnn_core::testing::tiny_graphs;
 
-    /// Every parameter's gradient, flattened, in visiting order.
-    struct Collect<'a> {
-        grads: &'a GradientsParams,
-        found: Vec<Vec<f64>>,
-    }
-
-    impl<B: AutodiffBackend> ModuleVisitor<B> for Collect<'_> {
-        fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<B, D>>) {
-            let grad = self
-                .grads
-                .get::<B::InnerBackend, D>(param.id)
-                .map(host::floats)
-                .unwrap_or_default();
-            self.found.push(grad);
-        }
-    }
-
     fn gradients<B: AutodiffBackend>(
         model: &Classifier<B>,
         grads: &GradientsParams,
     ) -> Vec<Vec<f64>> {
-        let mut collect = Collect {
-            grads,
-            found: Vec::new(),
-        };
-        model.visit(&mut collect);
-        collect.found
+        gnn_core::testing::parameter_gradients(model, grads)
     }
 
     fn assert_near(actual: &[f64], expected: &[f64], what: &str) {
