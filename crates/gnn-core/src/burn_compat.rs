@@ -10,10 +10,12 @@
 //! - [`sigmoid`]: Burn's `sigmoid` computes in `f32` whatever the backend's precision;
 //! - [`is_element_free`] and [`zeros_if_element_free`]: Wgpu panics when it runs a kernel on a
 //!   tensor without elements, so layers return zeros of the right shape without computing;
-//! - [`linear`]: NdArray's matmul divides by zero on an operand with a zero dimension.
+//! - [`linear`]: NdArray's matmul divides by zero on an operand with a zero dimension;
+//! - [`select_1d`] and [`select_add_1d`]: Flex's `select` and `select_assign` on a 1-D tensor
+//!   compute every element's source with integer divisions (`select_assign` serially).
 
 use burn::nn::Linear;
-use burn::tensor::{BasicOps, Shape, Tensor, backend::Backend};
+use burn::tensor::{BasicOps, Element, IndexingUpdateOp, Int, Shape, Tensor, backend::Backend};
 
 /// `tensor.reshape(shape)` that also works on tensors with no element.
 ///
@@ -91,6 +93,65 @@ pub fn linear<B: Backend>(linear: &Linear<B>, x: Tensor<B, 2>) -> Tensor<B, 2> {
     }
 }
 
+/// `tensor.select(0, indices)` for a 1-D tensor (float, int or bool): `[n] -> [k]`; no kernel
+/// runs when nothing is picked.
+///
+/// Burn-flex 0.21 runs `select` on a 1-D tensor through its N-d path, with two integer divisions
+/// per element, and on an `[n, 1]` column through one `memcpy` call per row; its `gather` on an
+/// `[n, 1]` column is a plain loop (in parallel for large outputs), several times faster on the
+/// million-edge filters of pooling. Same values and gradient on every backend (the gradient of
+/// `gather` is a scatter-add, as that of `select`). Can be removed (in favour of
+/// `Tensor::select`) once Flex's 1-D `select` is a direct loop.
+pub fn select_1d<B: Backend, K: BasicOps<B>>(
+    tensor: Tensor<B, 1, K>,
+    indices: Tensor<B, 1, Int>,
+) -> Tensor<B, 1, K>
+where
+    K::Elem: Element,
+{
+    let rows = tensor.dims()[0];
+    let picked = indices.dims()[0];
+    if picked == 0 {
+        // Nothing to run (and Wgpu panics on kernels over element-free tensors).
+        return Tensor::empty([0], &tensor.device());
+    }
+    reshape(
+        reshape(tensor, [rows, 1]).gather(0, reshape(indices, [picked, 1])),
+        [picked],
+    )
+}
+
+/// `tensor.select_assign(0, indices, values, IndexingUpdateOp::Add)` for a 1-D tensor:
+/// `values [k]` added into `tensor [n]` at `indices [k]` (repeated indices add up); `tensor`
+/// unchanged when `k = 0`.
+///
+/// As [`select_1d`]: Flex's 1-D `select_assign` is a serial N-d loop with integer divisions,
+/// its `scatter` on an `[n, 1]` column a plain loop. Can be removed once Flex's 1-D
+/// `select_assign` is a direct loop.
+pub fn select_add_1d<B: Backend, K: BasicOps<B>>(
+    tensor: Tensor<B, 1, K>,
+    indices: Tensor<B, 1, Int>,
+    values: Tensor<B, 1, K>,
+) -> Tensor<B, 1, K>
+where
+    K::Elem: Element,
+{
+    let rows = tensor.dims()[0];
+    let picked = values.dims()[0];
+    if picked == 0 {
+        return tensor;
+    }
+    reshape(
+        reshape(tensor, [rows, 1]).scatter(
+            0,
+            reshape(indices, [picked, 1]),
+            reshape(values, [picked, 1]),
+            IndexingUpdateOp::Add,
+        ),
+        [rows],
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -126,7 +187,37 @@ mod tests {
         assert_close(sigmoid(x), &expected, 1e-6, 1e-6);
     }
 
+    fn one_dimensional_select_and_add_match_burn<B: Backend>(device: &B::Device) {
+        let values = Tensor::<B, 1>::from_data([0.5, -1.0, 2.0, 4.0], device);
+        let ids = || Tensor::<B, 1, Int>::from_data([3, 0, 3, 1], device);
+        let expected = crate::host::floats(values.clone().select(0, ids()));
+        assert_close(select_1d(values.clone(), ids()), &expected, 0.0, 0.0);
+        let ints = Tensor::<B, 1, Int>::from_data([7, 8, 9, 10], device);
+        assert_eq!(
+            crate::host::ints(select_1d(ints.clone(), ids())),
+            crate::host::ints(ints.clone().select(0, ids()))
+        );
+        // Repeated ids add up, as Burn's select_assign(.., Add).
+        let added = Tensor::<B, 1>::from_data([1.0, 2.0, 3.0, 4.0], device);
+        let expected = crate::host::floats(values.clone().select_assign(
+            0,
+            ids(),
+            added.clone(),
+            IndexingUpdateOp::Add,
+        ));
+        assert_close(select_add_1d(values, ids(), added), &expected, 0.0, 0.0);
+        let shifted = select_add_1d(ints.zeros_like(), ids(), ints);
+        assert_eq!(crate::host::ints(shifted), [8, 10, 0, 16]);
+        // Nothing picked, nothing added.
+        let none = Tensor::<B, 1, Int>::zeros([0], device);
+        assert_eq!(
+            select_1d(Tensor::<B, 1>::ones([3], device), none.clone()).dims(),
+            [0]
+        );
+    }
+
     crate::backend_tests!(
+        one_dimensional_select_and_add_match_burn,
         workarounds_handle_element_free_tensors,
         sigmoid_is_the_logistic_function
     );

@@ -1,10 +1,10 @@
 //! Graph structure on the device: degrees, self loops, GCN normalisation, neighbourhood
 //! aggregation. Inputs are assumed valid (a [`GraphBatch`](crate::GraphBatch) guarantees it).
 
-use burn::tensor::{IndexingUpdateOp, Int, Tensor, backend::Backend};
+use burn::tensor::{Int, Tensor, backend::Backend};
 use serde::{Deserialize, Serialize};
 
-use crate::burn_compat::{reshape, zeros_if_element_free};
+use crate::burn_compat::{reshape, select_1d, select_add_1d, zeros_if_element_free};
 use crate::host;
 use crate::segment::{Segments, portable::segment_max, scatter_sum};
 
@@ -31,7 +31,7 @@ pub fn degree<B: Backend>(
         return zeros;
     }
     let weight = weight.unwrap_or_else(|| Tensor::ones([entries], &device));
-    Tensor::zeros([num_nodes], &device).select_assign(0, index, weight, IndexingUpdateOp::Add)
+    select_add_1d(Tensor::zeros([num_nodes], &device), index, weight)
 }
 
 /// Appends one self loop per node to `edge_index`: `[2, E] -> [2, E + num_nodes]`, loops last
@@ -86,7 +86,7 @@ pub fn gcn_norm<B: Backend>(
         .sqrt()
         .recip()
         .mask_fill(degree.equal_elem(0.0), 0.0);
-    let norm = inverse_sqrt.clone().select(0, source) * weight * inverse_sqrt.select(0, target);
+    let norm = select_1d(inverse_sqrt.clone(), source) * weight * select_1d(inverse_sqrt, target);
     (edge_index, norm)
 }
 

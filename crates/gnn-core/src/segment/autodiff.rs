@@ -4,6 +4,7 @@
 
 use burn::backend::Autodiff;
 use burn::backend::autodiff::{
+    NodeId,
     checkpoint::{base::Checkpointer, strategy::CheckpointStrategy},
     grads::Gradients,
     ops::{Backward, Ops, OpsKind, unary},
@@ -205,6 +206,20 @@ fn broadcast<B: SegmentBackend, C: CheckpointStrategy>(
     wrap(out)
 }
 
+/// Hands the two gradients of a two-input operation to the inputs that are tracked.
+fn register_both<B: Backend, const D1: usize, const D2: usize>(
+    grads: &mut Gradients,
+    inputs: [Option<NodeId>; 2],
+    (first, second): (Tensor<B, D1>, Tensor<B, D2>),
+) {
+    if let Some(id) = inputs[0] {
+        grads.register::<B>(id, first.into_primitive().tensor());
+    }
+    if let Some(id) = inputs[1] {
+        grads.register::<B>(id, second.into_primitive().tensor());
+    }
+}
+
 /// Backward of a scaled gather: one inner kernel gives both gradients.
 #[derive(Debug)]
 struct GatherScaledBackward;
@@ -220,19 +235,13 @@ impl<B: SegmentBackend> Backward<B, 2> for GatherScaledBackward {
     fn backward(self, ops: Ops<Self::State, 2>, grads: &mut Gradients, _: &mut Checkpointer) {
         let (x, perm, scale) = ops.state;
         let grad = grads.consume::<B>(&ops.node);
-        let [x_node, scale_node] = ops.parents;
-        let (d_x, d_scale) = B::gather_scaled_backward(
+        let gradients = B::gather_scaled_backward(
             inner(x),
             Tensor::from_primitive(perm),
             inner(scale),
             inner(grad),
         );
-        if let Some(node) = x_node {
-            grads.register::<B>(node.id, d_x.into_primitive().tensor());
-        }
-        if let Some(node) = scale_node {
-            grads.register::<B>(node.id, d_scale.into_primitive().tensor());
-        }
+        register_both::<B, 2, 1>(grads, ops.parents.map(|p| p.map(|n| n.id)), gradients);
     }
 }
 
@@ -258,6 +267,46 @@ fn gather_scaled<B: SegmentBackend, C: CheckpointStrategy>(
             prep.finish((x.primitive, perm, scale.primitive), out)
         }
         OpsKind::UnTracked(prep) => prep.finish(forward(x.primitive, perm, scale.primitive)),
+    };
+    wrap(out)
+}
+
+/// Backward of [`SegmentBackend::row_dot`]: both gradients from one inner kernel.
+#[derive(Debug)]
+struct RowDotBackward;
+
+impl<B: SegmentBackend> Backward<B, 2> for RowDotBackward {
+    /// The rows and the weight of the forward.
+    type State = (B::FloatTensorPrimitive, B::FloatTensorPrimitive);
+
+    fn backward(self, ops: Ops<Self::State, 2>, grads: &mut Gradients, _: &mut Checkpointer) {
+        let (x, weight) = ops.state;
+        let grad = grads.consume::<B>(&ops.node);
+        let gradients = B::row_dot_backward(inner(x), inner(weight), inner(grad));
+        register_both::<B, 2, 1>(grads, ops.parents.map(|p| p.map(|n| n.id)), gradients);
+    }
+}
+
+fn row_dot<B: SegmentBackend, C: CheckpointStrategy>(
+    x: Tensor<Autodiff<B, C>, 2>,
+    weight: Tensor<Autodiff<B, C>, 1>,
+) -> Tensor<Autodiff<B, C>, 1> {
+    let (x, weight) = (tracked(x), tracked(weight));
+    let forward = |x: B::FloatTensorPrimitive, weight: B::FloatTensorPrimitive| {
+        B::row_dot(inner(x), inner(weight))
+            .into_primitive()
+            .tensor()
+    };
+    let out = match RowDotBackward
+        .prepare::<C>([x.node.clone(), weight.node.clone()])
+        .compute_bound()
+        .stateful()
+    {
+        OpsKind::Tracked(prep) => {
+            let out = forward(x.primitive.clone(), weight.primitive.clone());
+            prep.finish((x.primitive, weight.primitive), out)
+        }
+        OpsKind::UnTracked(prep) => prep.finish(forward(x.primitive, weight.primitive)),
     };
     wrap(out)
 }
@@ -299,5 +348,9 @@ impl<B: SegmentBackend, C: CheckpointStrategy> SegmentBackend for Autodiff<B, C>
         scale: Tensor<Self, 1>,
     ) -> Tensor<Self, 2> {
         gather_scaled(x, perm, scale)
+    }
+
+    fn row_dot(x: Tensor<Self, 2>, weight: Tensor<Self, 1>) -> Tensor<Self, 1> {
+        row_dot(x, weight)
     }
 }

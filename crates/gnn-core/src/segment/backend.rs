@@ -18,7 +18,7 @@ use super::{Segments, portable};
 /// |---|---|---|
 /// | `NdArray<E, I, Q>` | `ndarray` | native loops over the storage, in parallel over segments |
 /// | `Flex` | `flex` | the same loops |
-/// | `CubeBackend<R, ..>` (`Wgpu` without `fusion`, the build this workspace uses) | `wgpu` | CubeCL kernels, no atomics (bit-identical run to run); the broadcast is the default gather |
+/// | `CubeBackend<R, ..>` (`Wgpu` without `fusion`, the build this workspace uses) | `wgpu` | CubeCL kernels, no atomics (bit-identical run to run); the broadcast, the gate and the row projection keep their defaults (a gather, a gather and a product, a product and a row sum) |
 /// | `Autodiff<B, C>` of any of them | `autodiff` | the inner backend's forward, a hand-written backward |
 ///
 /// Another backend gets every operation with an empty implementation, since the defaults work
@@ -98,6 +98,22 @@ pub trait SegmentBackend: Backend {
         grad: Tensor<Self, 2>,
     ) -> (Tensor<Self, 2>, Tensor<Self, 1>) {
         portable::gather_scaled_backward(x, perm, scale, grad)
+    }
+
+    /// Every row of `x [n, F]` dotted with `weight [F]`: `[n]` (the projection that scores the
+    /// nodes of TopK pooling).
+    fn row_dot(x: Tensor<Self, 2>, weight: Tensor<Self, 1>) -> Tensor<Self, 1> {
+        portable::row_dot(x, weight)
+    }
+
+    /// The gradient of [`row_dot`](Self::row_dot) for `grad [n]`: `(∂x [n, F], ∂weight [F])`.
+    /// Autodiff wrappers call it in the backward.
+    fn row_dot_backward(
+        x: Tensor<Self, 2>,
+        weight: Tensor<Self, 1>,
+        grad: Tensor<Self, 1>,
+    ) -> (Tensor<Self, 2>, Tensor<Self, 1>) {
+        portable::row_dot_backward(x, weight, grad)
     }
 
     /// The first `kept[s]` rows of each segment `s` by `score [n]` descending, exact ties by

@@ -9,7 +9,7 @@ use burn::tensor::{
     backend::{Backend, BackendTypes},
 };
 
-use super::{SegmentBackend, Segments, gather_kernels, kernels, portable};
+use super::{SegmentBackend, Segments, gather_kernels, kernels, portable, project_kernels};
 
 /// A float tensor's values on the host, row-major.
 pub(super) enum Floats<'a> {
@@ -234,6 +234,56 @@ fn gather_scaled_backward<B: HostStorage>(
     })
 }
 
+fn row_dot<B: HostStorage>(x: Tensor<B, 2>, weight: Tensor<B, 1>) -> Tensor<B, 1> {
+    let [rows, _] = x.dims();
+    let device = x.device();
+    let (x, weight) = (primitive(x), primitive(weight));
+    let native = match (B::floats(&x), B::floats(&weight)) {
+        (Some(Floats::F32(x)), Some(Floats::F32(w))) => {
+            Some(output(project_kernels::row_dot(&x, &w), [rows], &device))
+        }
+        (Some(Floats::F64(x)), Some(Floats::F64(w))) => {
+            Some(output(project_kernels::row_dot(&x, &w), [rows], &device))
+        }
+        _ => None,
+    };
+    native.unwrap_or_else(|| portable::row_dot(from_primitive(x), from_primitive(weight)))
+}
+
+fn row_dot_backward<B: HostStorage>(
+    x: Tensor<B, 2>,
+    weight: Tensor<B, 1>,
+    grad: Tensor<B, 1>,
+) -> (Tensor<B, 2>, Tensor<B, 1>) {
+    let shape = x.dims();
+    let device = x.device();
+    let (x, weight, grad) = (primitive(x), primitive(weight), primitive(grad));
+    let native = match (B::floats(&x), B::floats(&weight), B::floats(&grad)) {
+        (Some(Floats::F32(x)), Some(Floats::F32(w)), Some(Floats::F32(g))) => {
+            let (d_x, d_w) = project_kernels::row_dot_backward(&x, &w, &g);
+            Some((
+                output(d_x, shape, &device),
+                output(d_w, [shape[1]], &device),
+            ))
+        }
+        (Some(Floats::F64(x)), Some(Floats::F64(w)), Some(Floats::F64(g))) => {
+            let (d_x, d_w) = project_kernels::row_dot_backward(&x, &w, &g);
+            Some((
+                output(d_x, shape, &device),
+                output(d_w, [shape[1]], &device),
+            ))
+        }
+        _ => None,
+    };
+    native.unwrap_or_else(|| {
+        portable::row_dot_backward(
+            from_primitive(x),
+            from_primitive(weight),
+            from_primitive(grad),
+        )
+    })
+}
+
 /// The native [`SegmentBackend`] methods, for a [`HostStorage`] backend.
 macro_rules! native_segment_ops {
     () => {
@@ -284,6 +334,16 @@ macro_rules! native_segment_ops {
             grad: Tensor<Self, 2>,
         ) -> (Tensor<Self, 2>, Tensor<Self, 1>) {
             gather_scaled_backward(x, perm, scale, grad)
+        }
+        fn row_dot(x: Tensor<Self, 2>, weight: Tensor<Self, 1>) -> Tensor<Self, 1> {
+            row_dot(x, weight)
+        }
+        fn row_dot_backward(
+            x: Tensor<Self, 2>,
+            weight: Tensor<Self, 1>,
+            grad: Tensor<Self, 1>,
+        ) -> (Tensor<Self, 2>, Tensor<Self, 1>) {
+            row_dot_backward(x, weight, grad)
         }
     };
 }

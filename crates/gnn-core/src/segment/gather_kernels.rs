@@ -5,6 +5,7 @@
 use rayon::prelude::*;
 
 use super::kernels::Real;
+use super::project_kernels::dot;
 
 /// Kept rows (times features) from which the kernels split the rows over threads.
 const PARALLEL_WORK: usize = 1 << 15;
@@ -35,6 +36,23 @@ pub(crate) fn gather_scaled<T: Real>(
     out
 }
 
+/// Marks a row of `x` that no id selects.
+const NO_SOURCE: usize = usize::MAX;
+
+/// For each of `rows` rows, the position in `perm` of the id that selects it (or
+/// [`NO_SOURCE`]); `None` when an id repeats.
+fn source_rows(perm: &[i64], rows: usize) -> Option<Vec<usize>> {
+    let mut source = vec![NO_SOURCE; rows];
+    for (i, &id) in perm.iter().enumerate() {
+        let slot = &mut source[id as usize];
+        if *slot != NO_SOURCE {
+            return None;
+        }
+        *slot = i;
+    }
+    Some(source)
+}
+
 /// The gradient of [`gather_scaled`] for `grad [k, F]`: `∂x [n, F]` (row `perm[i]` gets
 /// `grad[i] · scale[i]`, summed in order over repeated ids) and `∂scale [k]`
 /// (`grad[i] · x[perm[i]]`).
@@ -47,32 +65,50 @@ pub(crate) fn gather_scaled_backward<T: Real>(
 ) -> (Vec<T>, Vec<T>) {
     let mut d_x = vec![T::ZERO; x.len()];
     let mut d_scale = vec![T::ZERO; perm.len()];
-    let dot = |i: usize| {
+    let scale_gradient = |i: usize| {
         let from = perm[i] as usize * features;
-        let row = &grad[i * features..(i + 1) * features];
-        row.iter()
-            .zip(&x[from..from + features])
-            .fold(T::ZERO, |acc, (&g, &v)| acc + g * v)
+        dot(
+            &grad[i * features..(i + 1) * features],
+            &x[from..from + features],
+        )
     };
     if perm.len() * features >= PARALLEL_WORK {
         d_scale
             .par_iter_mut()
             .enumerate()
-            .for_each(|(i, d)| *d = dot(i));
+            .for_each(|(i, d)| *d = scale_gradient(i));
     } else {
         d_scale
             .iter_mut()
             .enumerate()
-            .for_each(|(i, d)| *d = dot(i));
+            .for_each(|(i, d)| *d = scale_gradient(i));
     }
-    // Sequential: ids may repeat (not in pooling, where they are distinct), and the rows
-    // written are scattered, so this pass is memory-bound anyway.
-    for (i, &id) in perm.iter().enumerate() {
-        let to = id as usize * features;
+    // Row `perm[i]` of `∂x` is `grad[i] · scale[i]`. Pooling keeps distinct ids, so every row
+    // of `∂x` has at most one source and the rows can be filled in parallel; repeated ids (not
+    // from pooling) are summed in order, serially.
+    let scaled = |to: &mut [T], i: usize| {
         let s = scale[i];
-        let row = &grad[i * features..(i + 1) * features];
-        for (d, &g) in d_x[to..to + features].iter_mut().zip(row) {
+        for (d, &g) in to.iter_mut().zip(&grad[i * features..(i + 1) * features]) {
             *d += g * s;
+        }
+    };
+    let distinct = (d_x.len() >= PARALLEL_WORK)
+        .then(|| source_rows(perm, x.len() / features))
+        .flatten();
+    match distinct {
+        Some(source) => d_x
+            .par_chunks_mut(features)
+            .zip(source.par_iter())
+            .for_each(|(to, &i)| {
+                if i != NO_SOURCE {
+                    scaled(to, i);
+                }
+            }),
+        None => {
+            for (i, &id) in perm.iter().enumerate() {
+                let to = id as usize * features;
+                scaled(&mut d_x[to..to + features], i);
+            }
         }
     }
     (d_x, d_scale)

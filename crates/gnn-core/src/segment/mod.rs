@@ -21,8 +21,9 @@
 //! The code follows the data flow: [`Segments`] (this file) describes the rows of each segment,
 //! `reduce` sums, averages and normalises over them, `max` takes their maxima and minima, and
 //! `dense` pads them into a `[num_segments, width, F]` batch, `topk` selects the best rows of
-//! each, `gather` scales the selected rows (the gate of score-based pooling), `backend` declares
-//! [`SegmentBackend`], `kernels` and `gather_kernels` hold the CPU kernels and `cpu`, `autodiff`
+//! each, `gather` scales the selected rows (the gate of score-based pooling), `project` dots every row
+//! with one weight vector (the TopK score), `backend` declares [`SegmentBackend`], `kernels`,
+//! `gather_kernels` and `project_kernels` hold the CPU kernels and `cpu`, `autodiff`
 //! and `cube` implement the trait for each backend.
 
 #[cfg(feature = "autodiff")]
@@ -39,6 +40,9 @@ mod gather_kernels;
 #[cfg(any(feature = "ndarray", feature = "flex"))]
 mod kernels;
 mod max;
+mod project;
+#[cfg(any(feature = "ndarray", feature = "flex"))]
+mod project_kernels;
 mod reduce;
 mod topk;
 
@@ -59,6 +63,7 @@ pub use reduce::{scatter_sum, segment_softmax};
 pub mod portable {
     pub use super::gather::{gather_scaled, gather_scaled_backward};
     pub use super::max::{segment_extremum_backward, segment_max, segment_min};
+    pub use super::project::{row_dot, row_dot_backward};
     pub use super::reduce::{segment_broadcast, segment_mean, segment_sum};
     pub use super::topk::segment_top_k;
 }
@@ -142,6 +147,27 @@ pub fn gather_scaled<B: SegmentBackend>(
     match zeros_if_element_free(&[k, rows, features], [k, features], &x.device()) {
         Some(zeros) => zeros,
         None => B::gather_scaled(x, perm, scale),
+    }
+}
+
+/// Every row of `x [n, F]` dotted with `weight [F]`: `x[i] · weight`, `[n]`; the projection
+/// that scores the nodes of TopK pooling (PyG's `(x * weight).sum(-1)`). Differentiable in `x`
+/// and `weight`, with one native kernel forward and one backward on the CPU backends, where
+/// the portable formulation writes and reduces an `[n, F]` product. Device reads: none.
+///
+/// # Panics
+/// When `weight` is not as wide as `x`.
+#[track_caller]
+pub fn row_dot<B: SegmentBackend>(x: Tensor<B, 2>, weight: Tensor<B, 1>) -> Tensor<B, 1> {
+    let [rows, features] = x.dims();
+    assert_eq!(
+        weight.dims()[0],
+        features,
+        "row_dot: one weight per feature"
+    );
+    match zeros_if_element_free(&[rows, features], [rows], &x.device()) {
+        Some(zeros) => zeros,
+        None => B::row_dot(x, weight),
     }
 }
 

@@ -102,6 +102,20 @@ fn assert_same(actual: &[f64], expected: &[f64], tol: f64, what: &str) {
     }
 }
 
+/// The gradients of both inputs of a two-input operation, `(output, ∂first, ∂second)` as
+/// `run` gives them, native against portable.
+fn assert_same_gradients(
+    native: (Vec<f64>, Vec<f64>, Vec<f64>),
+    portable: (Vec<f64>, Vec<f64>, Vec<f64>),
+    inputs: [&str; 2],
+    tol: f64,
+    what: &str,
+) {
+    let gradient = |input: &str| format!("{what}: gradient of {input}");
+    assert_same(&native.1, &portable.1, tol, &gradient(inputs[0]));
+    assert_same(&native.2, &portable.2, tol, &gradient(inputs[1]));
+}
+
 fn kernels_match_the_portable_formulation<B: SegmentBackend>(device: &B::Device) {
     for (b, counts) in batches().into_iter().enumerate() {
         let segments = Segments::<B>::from_counts(counts.clone(), device);
@@ -303,25 +317,62 @@ fn gather_scaled_matches_the_portable_formulation<B: AutodiffBackend + SegmentBa
         };
         let (native, portable) = (run(true), run(false));
         assert_same(&native.0, &portable.0, 0.0, &what);
-        assert_same(
-            &native.1,
-            &portable.1,
-            1e-5,
-            &format!("{what}: gradient of x"),
-        );
-        assert_same(
-            &native.2,
-            &portable.2,
-            1e-5,
-            &format!("{what}: gradient of scale"),
-        );
+        assert_same_gradients(native, portable, ["x", "scale"], 1e-5, &what);
+    }
+}
+
+/// The row projection of each backend (forward on the inner backend, gradients of both inputs
+/// through its autodiff) against the portable formulation: a huge input (past the parallel
+/// threshold and the kernels' blocks of rows), one row, one feature, a width that is not a
+/// multiple of the kernels' lanes, and NaN and ±inf.
+fn row_dot_matches_the_portable_formulation<B: AutodiffBackend + SegmentBackend>(
+    device: &B::Device,
+) {
+    let cases = [
+        (2100, F, Values::Random),
+        (1, 5, Values::Random),
+        (7, 1, Values::Ties),
+        (300, 17, Values::Random),
+        (40, 9, Values::Special),
+    ];
+    for (case, (rows, features, kind)) in cases.into_iter().enumerate() {
+        let seed = 700 + case as u64;
+        let x = values(rows * features, kind, seed);
+        let weight = values(features, Values::Random, seed + 1);
+        let w = values(rows, Values::Random, seed + 2);
+        let what = format!("row_dot of [{rows}, {features}], {kind:?} values");
+        let run = |native: bool| {
+            let xt = upload::<B, 2>(&x, [rows, features], device).require_grad();
+            let wt = upload::<B, 1>(&weight, [features], device).require_grad();
+            let out = if native {
+                B::row_dot(xt.clone(), wt.clone())
+            } else {
+                portable::row_dot(xt.clone(), wt.clone())
+            };
+            let values = host::floats(out.clone().inner());
+            let grads = (out * upload::<B, 1>(&w, [rows], device)).sum().backward();
+            let d_x = xt.grad(&grads).map(host::floats).expect("x is tracked");
+            let d_w = wt
+                .grad(&grads)
+                .map(host::floats)
+                .expect("weight is tracked");
+            (values, d_x, d_w)
+        };
+        let (native, portable) = (run(true), run(false));
+        // The kernels add in another order than the portable row sum.
+        assert_same(&native.0, &portable.0, 1e-5, &what);
+        if matches!(kind, Values::Special) {
+            continue; // NaN and inf make the gradients NaN in any order of summation
+        }
+        assert_same_gradients(native, portable, ["x", "the weight"], 1e-4, &what);
     }
 }
 
 crate::backend_tests!(kernels_match_the_portable_formulation);
 crate::autodiff_backend_tests!(
     gradients_match_the_portable_formulation,
-    gather_scaled_matches_the_portable_formulation
+    gather_scaled_matches_the_portable_formulation,
+    row_dot_matches_the_portable_formulation
 );
 
 /// The hand-written backward against float-64 finite differences, on the native kernels of
@@ -374,6 +425,25 @@ fn native_backward_matches_finite_differences() {
         "native gather_scaled, scales",
         &scale.clone().reshape([4, 1]),
         |s| weighted_sum(B64::gather_scaled(x.clone(), perm(), s.reshape([4])), 3),
+        TOL,
+    );
+    // The row projection, in both inputs (11 features: one block of lanes and a tail).
+    let x = gradcheck::random_2d::<B64>([6, 11], 980, &device);
+    let weight = gradcheck::random_2d::<B64>([11, 1], 981, &device).reshape([11]);
+    check_gradient(
+        "native row_dot, rows",
+        &x,
+        |x| B64::row_dot(x, weight.clone()).powf_scalar(2.0).sum(),
+        TOL,
+    );
+    check_gradient(
+        "native row_dot, weight",
+        &weight.clone().reshape([11, 1]),
+        |w| {
+            B64::row_dot(x.clone(), w.reshape([11]))
+                .powf_scalar(2.0)
+                .sum()
+        },
         TOL,
     );
     // Exact ties: finite differences see a kink, so the split is checked in closed form.

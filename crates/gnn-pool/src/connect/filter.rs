@@ -1,4 +1,5 @@
-use burn::tensor::{IndexingUpdateOp, Int, Tensor, backend::Backend};
+use burn::tensor::{Int, Tensor, backend::Backend};
+use gnn_core::burn_compat::{select_1d, select_add_1d};
 use gnn_core::structure::endpoints;
 use gnn_core::{GraphBatch, host};
 
@@ -41,15 +42,14 @@ pub fn filter_edges<B: Backend>(
         };
     }
     // new_id + 1 for kept nodes, 0 for dropped ones (select_assign only supports Add).
-    let shifted_id = Tensor::<B, 1, Int>::zeros([graphs.num_nodes()], &device).select_assign(
-        0,
+    let shifted_id = select_add_1d(
+        Tensor::<B, 1, Int>::zeros([graphs.num_nodes()], &device),
         perm.clone(),
         Tensor::arange(1..kept as i64 + 1, &device),
-        IndexingUpdateOp::Add,
     );
     let (source, target) = endpoints(graphs.edge_index().clone());
-    let source = shifted_id.clone().select(0, source);
-    let target = shifted_id.select(0, target);
+    let source = select_1d(shifted_id.clone(), source);
+    let target = select_1d(shifted_id, target);
     let survives = host::bools(
         source
             .clone()
@@ -72,8 +72,8 @@ pub fn filter_edges<B: Backend>(
     } else {
         Tensor::stack::<2>(
             vec![
-                source.select(0, index.clone()),
-                target.select(0, index.clone()),
+                select_1d(source, index.clone()),
+                select_1d(target, index.clone()),
             ],
             0,
         ) - 1
@@ -90,7 +90,7 @@ pub fn filter_edges<B: Backend>(
         }),
         edge_weight: graphs.edge_weight().map(|w| {
             if nonempty {
-                w.clone().select(0, index.clone())
+                select_1d(w.clone(), index.clone())
             } else {
                 Tensor::zeros([0], &device)
             }

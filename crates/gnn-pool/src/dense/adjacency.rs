@@ -1,5 +1,5 @@
 use burn::tensor::{Int, Tensor, backend::Backend};
-use gnn_core::burn_compat::{reshape, zeros_if_element_free};
+use gnn_core::burn_compat::{reshape, select_1d, zeros_if_element_free};
 use gnn_core::segment::scatter_sum;
 use gnn_core::structure::endpoints;
 use gnn_core::{Segments, host};
@@ -28,9 +28,9 @@ pub fn to_dense_adj<B: Backend>(
         .collect();
     let local = host::index_tensor::<B>(&local, &device);
     let (source, target) = endpoints(edge_index);
-    let graph = graphs.ids().clone().select(0, source.clone());
-    let flat = (graph * (width as i64) + local.clone().select(0, source)) * (width as i64)
-        + local.select(0, target);
+    let graph = select_1d(graphs.ids().clone(), source.clone());
+    let flat = (graph * (width as i64) + select_1d(local.clone(), source)) * (width as i64)
+        + select_1d(local, target);
     let weight = edge_weight.unwrap_or_else(|| Tensor::ones([num_edges], &device));
     reshape(
         scatter_sum(

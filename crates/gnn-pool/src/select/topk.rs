@@ -6,7 +6,7 @@ use gnn_core::segment::SegmentBackend;
 use gnn_core::{Segments, host, segment};
 use serde::{Deserialize, Serialize};
 
-use gnn_core::burn_compat::{reshape, sigmoid};
+use gnn_core::burn_compat::{reshape, select_1d, sigmoid};
 
 use crate::error::{PoolError, Result, assert_width};
 
@@ -174,12 +174,12 @@ impl<B: SegmentBackend> SelectTopK<B> {
     /// When `score_input` is not `d_input` wide.
     #[track_caller]
     pub fn forward(&self, score_input: Tensor<B, 2>, segments: &Segments<B>) -> KeptNodes<B> {
-        let [rows, width] = score_input.dims();
+        let [_, width] = score_input.dims();
         assert_width("SelectTopK", self.weight.dims()[1], width);
         let weight = self.weight.val();
-        // `(s · p).sum(-1)` as PyG: for one output column an elementwise product and a row sum
-        // are much cheaper than a matrix multiply, forward and backward.
-        let raw = reshape((score_input * weight.clone()).sum_dim(1), [rows]);
+        // `(s · p).sum(-1)` as PyG, one pass over the input forward and one backward (no
+        // `[N, d]` product; for one output column also cheaper than a matrix multiply).
+        let raw = segment::row_dot(score_input, reshape(weight.clone(), [width]));
         // The projection is normalised by `‖p‖` except in min-score mode (PyG).
         let raw = match self.selection {
             Selection::MinScore(_) => raw,
@@ -226,9 +226,9 @@ pub fn select_top_k<B: SegmentBackend>(
     }
     let perm = segment::segment_top_k(score.clone(), segments, &kept);
     let kept_segments =
-        Segments::from_parts_unchecked(segments.ids().clone().select(0, perm.clone()), kept);
+        Segments::from_parts_unchecked(select_1d(segments.ids().clone(), perm.clone()), kept);
     KeptNodes {
-        score: score.select(0, perm.clone()),
+        score: select_1d(score, perm.clone()),
         perm,
         segments: kept_segments,
     }
@@ -249,7 +249,7 @@ fn select_min_score<B: SegmentBackend>(
     let keep = score
         .clone()
         .detach()
-        .greater(threshold.select(0, segments.ids().clone()));
+        .greater(select_1d(threshold, segments.ids().clone()));
     let keep = host::bools(keep);
     let perm: Vec<usize> = (0..rows).filter(|&i| keep[i]).collect();
     let counts = segments
@@ -259,9 +259,9 @@ fn select_min_score<B: SegmentBackend>(
         .collect();
     let perm = host::index_tensor::<B>(&perm, &device);
     let kept_segments =
-        Segments::from_parts_unchecked(segments.ids().clone().select(0, perm.clone()), counts);
+        Segments::from_parts_unchecked(select_1d(segments.ids().clone(), perm.clone()), counts);
     KeptNodes {
-        score: score.select(0, perm.clone()),
+        score: select_1d(score, perm.clone()),
         perm,
         segments: kept_segments,
     }
