@@ -1,6 +1,8 @@
 //! [`SegmentBackend`] for the CPU backends (NdArray, Flex): the kernels of `kernels` run on the
 //! tensors' storage, borrowed in place when it is contiguous. A dtype the kernels do not cover
-//! (neither `f32` nor `f64`) takes the portable formulation.
+//! (neither `f32` nor `f64`) takes the portable formulation. This file holds the storage access,
+//! the segment reductions and the backends' impls; `pooling` the two steps of score-based
+//! pooling (the score projection and the gate).
 
 use std::borrow::Cow;
 
@@ -9,7 +11,11 @@ use burn::tensor::{
     backend::{Backend, BackendTypes},
 };
 
-use super::{SegmentBackend, Segments, gather_kernels, kernels, portable, project_kernels};
+use super::{SegmentBackend, Segments, kernels, portable};
+
+mod pooling;
+
+use pooling::{gather_scaled, gather_scaled_backward, row_dot, row_dot_backward};
 
 /// A float tensor's values on the host, row-major.
 pub(super) enum Floats<'a> {
@@ -168,120 +174,6 @@ fn top_k<B: HostStorage>(
         ),
         portable::segment_top_k(from_primitive(score), segments, kept)
     )
-}
-
-/// The ids of an Int tensor of a CPU backend (a copy in memory, no device involved).
-fn ids<B: Backend>(perm: Tensor<B, 1, Int>) -> Vec<i64> {
-    perm.into_data().iter::<i64>().collect()
-}
-
-fn gather_scaled<B: HostStorage>(
-    x: Tensor<B, 2>,
-    perm: Tensor<B, 1, Int>,
-    scale: Tensor<B, 1>,
-) -> Tensor<B, 2> {
-    let [_, features] = x.dims();
-    let device = x.device();
-    let ids = ids(perm.clone());
-    let shape = [ids.len(), features];
-    let (x, scale) = (primitive(x), primitive(scale));
-    let native = match (B::floats(&x), B::floats(&scale)) {
-        (Some(Floats::F32(x)), Some(Floats::F32(s))) => Some(output(
-            gather_kernels::gather_scaled(&x, features, &ids, &s),
-            shape,
-            &device,
-        )),
-        (Some(Floats::F64(x)), Some(Floats::F64(s))) => Some(output(
-            gather_kernels::gather_scaled(&x, features, &ids, &s),
-            shape,
-            &device,
-        )),
-        _ => None,
-    };
-    native
-        .unwrap_or_else(|| portable::gather_scaled(from_primitive(x), perm, from_primitive(scale)))
-}
-
-fn gather_scaled_backward<B: HostStorage>(
-    x: Tensor<B, 2>,
-    perm: Tensor<B, 1, Int>,
-    scale: Tensor<B, 1>,
-    grad: Tensor<B, 2>,
-) -> (Tensor<B, 2>, Tensor<B, 1>) {
-    let shape = x.dims();
-    let device = x.device();
-    let ids = ids(perm.clone());
-    let k = ids.len();
-    let (x, scale, grad) = (primitive(x), primitive(scale), primitive(grad));
-    let native = match (B::floats(&x), B::floats(&scale), B::floats(&grad)) {
-        (Some(Floats::F32(x)), Some(Floats::F32(s)), Some(Floats::F32(g))) => {
-            let (d_x, d_s) = gather_kernels::gather_scaled_backward(&x, shape[1], &ids, &s, &g);
-            Some((output(d_x, shape, &device), output(d_s, [k], &device)))
-        }
-        (Some(Floats::F64(x)), Some(Floats::F64(s)), Some(Floats::F64(g))) => {
-            let (d_x, d_s) = gather_kernels::gather_scaled_backward(&x, shape[1], &ids, &s, &g);
-            Some((output(d_x, shape, &device), output(d_s, [k], &device)))
-        }
-        _ => None,
-    };
-    native.unwrap_or_else(|| {
-        portable::gather_scaled_backward(
-            from_primitive(x),
-            perm,
-            from_primitive(scale),
-            from_primitive(grad),
-        )
-    })
-}
-
-fn row_dot<B: HostStorage>(x: Tensor<B, 2>, weight: Tensor<B, 1>) -> Tensor<B, 1> {
-    let [rows, _] = x.dims();
-    let device = x.device();
-    let (x, weight) = (primitive(x), primitive(weight));
-    let native = match (B::floats(&x), B::floats(&weight)) {
-        (Some(Floats::F32(x)), Some(Floats::F32(w))) => {
-            Some(output(project_kernels::row_dot(&x, &w), [rows], &device))
-        }
-        (Some(Floats::F64(x)), Some(Floats::F64(w))) => {
-            Some(output(project_kernels::row_dot(&x, &w), [rows], &device))
-        }
-        _ => None,
-    };
-    native.unwrap_or_else(|| portable::row_dot(from_primitive(x), from_primitive(weight)))
-}
-
-fn row_dot_backward<B: HostStorage>(
-    x: Tensor<B, 2>,
-    weight: Tensor<B, 1>,
-    grad: Tensor<B, 1>,
-) -> (Tensor<B, 2>, Tensor<B, 1>) {
-    let shape = x.dims();
-    let device = x.device();
-    let (x, weight, grad) = (primitive(x), primitive(weight), primitive(grad));
-    let native = match (B::floats(&x), B::floats(&weight), B::floats(&grad)) {
-        (Some(Floats::F32(x)), Some(Floats::F32(w)), Some(Floats::F32(g))) => {
-            let (d_x, d_w) = project_kernels::row_dot_backward(&x, &w, &g);
-            Some((
-                output(d_x, shape, &device),
-                output(d_w, [shape[1]], &device),
-            ))
-        }
-        (Some(Floats::F64(x)), Some(Floats::F64(w)), Some(Floats::F64(g))) => {
-            let (d_x, d_w) = project_kernels::row_dot_backward(&x, &w, &g);
-            Some((
-                output(d_x, shape, &device),
-                output(d_w, [shape[1]], &device),
-            ))
-        }
-        _ => None,
-    };
-    native.unwrap_or_else(|| {
-        portable::row_dot_backward(
-            from_primitive(x),
-            from_primitive(weight),
-            from_primitive(grad),
-        )
-    })
 }
 
 /// The native [`SegmentBackend`] methods, for a [`HostStorage`] backend.
