@@ -97,9 +97,10 @@ pub fn linear<B: Backend>(linear: &Linear<B>, x: Tensor<B, 2>) -> Tensor<B, 2> {
 /// runs when nothing is picked.
 ///
 /// Burn-flex 0.21 runs `select` on a 1-D tensor through its N-d path, with two integer divisions
-/// per element, and on an `[n, 1]` column through one `memcpy` call per row; its `gather` on an
-/// `[n, 1]` column is a plain loop (in parallel for large outputs), several times faster on the
-/// million-edge filters of pooling. Same values and gradient on every backend (the gradient of
+/// per element, and on an `[n, 1]` column through one `memcpy` call per row; its `gather` along
+/// the columns of a `[1, n]` row is one plain loop, several times faster on the million-edge
+/// filters of pooling (and faster there than the same gather down an `[n, 1]` column, which
+/// hands every element to rayon as a task of its own). Same values and gradient on every backend (the gradient of
 /// `gather` is a scatter-add, as that of `select`). Can be removed (in favour of
 /// `Tensor::select`) once Flex's 1-D `select` is a direct loop.
 pub fn select_1d<B: Backend, K: BasicOps<B>>(
@@ -116,7 +117,7 @@ where
         return Tensor::empty([0], &tensor.device());
     }
     reshape(
-        reshape(tensor, [rows, 1]).gather(0, reshape(indices, [picked, 1])),
+        reshape(tensor, [1, rows]).gather(1, reshape(indices, [1, picked])),
         [picked],
     )
 }
