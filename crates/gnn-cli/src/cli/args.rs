@@ -89,8 +89,9 @@ pub struct TrainArgs {
     #[arg(long)]
     pub raw_attributes: bool,
     /// Threads training on shards of each batch in parallel (default: the CPU cores for
-    /// ndarray and flex, 1 for wgpu). Same gradients up to float rounding. diffpool trains on
-    /// whole batches (its batch norm needs them) whatever this says.
+    /// ndarray and flex, 1 for wgpu; on wgpu N shards run one after another). Same gradients up
+    /// to float rounding. diffpool trains on whole batches (its batch norm needs them) whatever
+    /// this says.
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,
     /// Stratified k-fold cross-validation with K folds (default: one stratified 80/10/10 split).

@@ -312,6 +312,8 @@ fn row_dot<B: SegmentBackend, C: CheckpointStrategy>(
 }
 
 impl<B: SegmentBackend, C: CheckpointStrategy> SegmentBackend for Autodiff<B, C> {
+    const PARALLEL_SHARDS: bool = B::PARALLEL_SHARDS;
+
     fn segment_sum(x: Tensor<Self, 2>, segments: &Segments<Self>) -> Tensor<Self, 2> {
         sum(x, segments, false)
     }

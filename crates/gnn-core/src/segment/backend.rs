@@ -33,6 +33,21 @@ use super::{Segments, portable};
 /// guard empty inputs first: a method may assume at least one segment and one feature. Sizes
 /// come from the host counts of [`Segments`]; no method reads the device.
 pub trait SegmentBackend: Backend {
+    /// Whether tensors of this backend may be made on one thread and used on another while
+    /// other threads compute: the condition for training the shards of a batch on parallel
+    /// threads (`gnn_models::train::data_parallel_step`); without it the shards run one after
+    /// another on the calling thread, with the same gradients.
+    ///
+    /// `true` for NdArray and Flex (plain memory). `false` by default, and for CubeCL backends:
+    /// Wgpu on lavapipe (Burn 0.21) gave wrong gradients when shards ran on rayon's threads
+    /// (scrambled: other entries' values in the wrong places), in 38 of 40 runs of the
+    /// `train::parallel` tests with one rayon worker and 2 of 30 with two. A device sync before
+    /// and after each shard did not help, and a smaller test (a matmul, our segment sum and
+    /// their backward per thread, read on the main thread) did not fail, so the cause, inside
+    /// CubeCL's per-thread streams, was not isolated. A GPU runs one shard's kernels in
+    /// parallel anyway.
+    const PARALLEL_SHARDS: bool = false;
+
     /// Sum of the rows of each segment: `[n, F] -> [num_segments, F]`.
     fn segment_sum(x: Tensor<Self, 2>, segments: &Segments<Self>) -> Tensor<Self, 2> {
         portable::segment_sum(x, segments)

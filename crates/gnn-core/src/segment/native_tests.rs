@@ -455,3 +455,22 @@ fn native_backward_matches_finite_differences() {
         [0.5, 0.5, 0.0, 0.0, 0.5, 0.5]
     );
 }
+
+/// Shards train on parallel threads on the CPU backends only, with or without autodiff; Wgpu's
+/// tensors stay on their thread (see `SegmentBackend::PARALLEL_SHARDS`).
+#[test]
+fn parallel_shards_only_on_the_cpu_backends() {
+    use burn::backend::{Autodiff, Flex, NdArray};
+    fn parallel<B: SegmentBackend>() -> bool {
+        B::PARALLEL_SHARDS
+    }
+    assert!(parallel::<NdArray<f32>>());
+    assert!(parallel::<Flex>());
+    assert!(parallel::<Autodiff<Flex>>());
+    #[cfg(feature = "wgpu")]
+    {
+        use burn::backend::Wgpu;
+        assert!(!parallel::<Wgpu>());
+        assert!(!parallel::<Autodiff<Wgpu>>());
+    }
+}

@@ -24,6 +24,10 @@
 //! with no core free neither parallel form helps, and the spread exceeds the differences, so
 //! that comparison decides nothing; the quiet-machine figures above stand.
 //!
+//! Only on backends whose tensors may cross threads
+//! ([`SegmentBackend::PARALLEL_SHARDS`]: NdArray and Flex): elsewhere (Wgpu) the shards run one
+//! after another on the calling thread, with the same result.
+//!
 //! Each shard works on its own copy of the model with fresh autodiff leaves (the same parameter
 //! values and ids), so the shards' autodiff graphs share no node and Burn runs them without
 //! contending for one graph's lock. The head's dropout mask is drawn once per batch on the
@@ -95,8 +99,7 @@ pub(crate) fn data_parallel_step_with_mask<B: AutodiffBackend + SegmentBackend>(
         let (grads, item) = shard_step(model, first, mask, total);
         return TrainOutput { grads, item };
     }
-    // Copies are made here, on one thread; rayon's workers (which `cpu::flush_subnormals`
-    // configured) run the shards, and `collect` keeps the shards' order.
+    // Each shard's rows of the head's dropout mask.
     let mut start = 0;
     let jobs: Vec<_> = std::iter::once(first)
         .chain(shards)
@@ -104,14 +107,25 @@ pub(crate) fn data_parallel_step_with_mask<B: AutodiffBackend + SegmentBackend>(
             let rows = shard.num_graphs();
             let shard_mask = mask.clone().map(|m| m.narrow(0, start, rows));
             start += rows;
-            let copy = Classifier::from_inner(model.valid());
-            (copy, shard, shard_mask)
+            (shard, shard_mask)
         })
         .collect();
-    let results: Vec<_> = jobs
-        .into_par_iter()
-        .map(|(copy, shard, mask)| shard_step(&copy, shard, mask, total))
-        .collect();
+    let results: Vec<_> = if B::PARALLEL_SHARDS {
+        // Copies are made here, on one thread; rayon's workers (which `cpu::flush_subnormals`
+        // configured) run the shards, and `collect` keeps the shards' order.
+        jobs.into_iter()
+            .map(|(shard, mask)| (Classifier::from_inner(model.valid()), shard, mask))
+            .collect::<Vec<_>>()
+            .into_par_iter()
+            .map(|(copy, shard, mask)| shard_step(&copy, shard, mask, total))
+            .collect()
+    } else {
+        // A backend whose tensors must stay on their thread (`SegmentBackend::PARALLEL_SHARDS`):
+        // the shards one after another, on this thread.
+        jobs.into_iter()
+            .map(|(shard, mask)| shard_step(model, shard, mask, total))
+            .collect()
+    };
     let mut accumulator = GradientsAccumulator::new();
     let (mut losses, mut aux_losses, mut outputs, mut targets) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new());

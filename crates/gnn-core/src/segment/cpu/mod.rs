@@ -179,6 +179,8 @@ fn top_k<B: HostStorage>(
 /// The native [`SegmentBackend`] methods, for a [`HostStorage`] backend.
 macro_rules! native_segment_ops {
     () => {
+        const PARALLEL_SHARDS: bool = true;
+
         fn segment_sum(x: Tensor<Self, 2>, segments: &Segments<Self>) -> Tensor<Self, 2> {
             sum(x, segments, false)
         }
