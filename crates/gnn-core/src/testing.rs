@@ -20,6 +20,9 @@
 //! creates a tensor first wins, and the other then silently computes in it. A test binary must
 //! therefore use `NdArray` at a single precision; float-64 gradient checks need `NdArray<f64>`,
 //! so that is the one used here, and `NdArray<f32>` runs in a test binary of its own.
+//!
+//! The `wgpu` tests of a test binary run one at a time ([`wgpu_test_lock`]), while the CPU
+//! backends' tests run beside them.
 
 /// Instantiates generic `fn name<B: Backend>(device: &B::Device)` tests for every enabled backend.
 #[macro_export]
@@ -33,7 +36,10 @@ macro_rules! backend_tests {
         }
         #[cfg(feature = "test-wgpu")]
         mod wgpu {
-            $( #[test] fn $name() { super::$name::<::burn::backend::Wgpu>(&Default::default()); } )*
+            $( #[test] fn $name() {
+                let _one_at_a_time = $crate::testing::wgpu_test_lock();
+                super::$name::<::burn::backend::Wgpu>(&Default::default());
+            } )*
         }
     };
 }
@@ -56,6 +62,7 @@ macro_rules! autodiff_backend_tests {
         #[cfg(feature = "test-wgpu")]
         mod autodiff_wgpu {
             $( #[test] fn $name() {
+                let _one_at_a_time = $crate::testing::wgpu_test_lock();
                 super::$name::<::burn::backend::Autodiff<::burn::backend::Wgpu>>(&Default::default());
             } )*
         }
@@ -63,6 +70,23 @@ macro_rules! autodiff_backend_tests {
 }
 
 pub mod fuzz;
+
+/// Held by every `wgpu` test of [`backend_tests!`] and [`autodiff_backend_tests!`] for its whole
+/// body, so that a test binary's Wgpu tests run one at a time.
+///
+/// Why: with cargo's parallel test threads, Wgpu tests failed now and then on a CI machine
+/// (lavapipe), each time a different test and never on this project's 2-core machine: a sharded
+/// training step's gradients (traced to tensors used across threads, see
+/// `SegmentBackend::PARALLEL_SHARDS`) and a model's first-layer gradient that was zero or not
+/// finite in three initialisations. CubeCL gives every thread its own stream on the one device,
+/// and Wgpu tests also share the backend's seeded random generator, so tests running side by side
+/// change each other's draws. One at a time, each test has the device and the generator to itself.
+/// A test that panics poisons the lock; the next test takes it anyway.
+pub fn wgpu_test_lock() -> std::sync::MutexGuard<'static, ()> {
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    LOCK.lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
 
 pub use fuzz::{FuzzReport, Outcome, fuzz, fuzz_cases};
 
