@@ -74,11 +74,11 @@ pub mod fuzz;
 /// Held by every `wgpu` test of [`backend_tests!`] and [`autodiff_backend_tests!`] for its whole
 /// body, so that a test binary's Wgpu tests run one at a time.
 ///
-/// Why: with cargo's parallel test threads, Wgpu tests failed now and then on a CI machine
-/// (lavapipe), each time a different test and never on this project's 2-core machine: a sharded
-/// training step's gradients (traced to tensors used across threads, see
-/// `SegmentBackend::PARALLEL_SHARDS`) and a model's first-layer gradient that was zero or not
-/// finite in three initialisations. CubeCL gives every thread its own stream on the one device,
+/// Why: with cargo's parallel test threads, Wgpu tests (lavapipe) failed now and then, each time
+/// a different test: a sharded training step's gradients (traced to tensors used across threads,
+/// see `SegmentBackend::PARALLEL_SHARDS`), and once a model's first-layer gradient that was zero
+/// or not finite in three initialisations (not seen again in 28 reruns of its test binary).
+/// CubeCL gives every thread its own stream on the one device,
 /// and Wgpu tests also share the backend's seeded random generator, so tests running side by side
 /// change each other's draws. One at a time, each test has the device and the generator to itself.
 /// A test that panics poisons the lock; the next test takes it anyway.
